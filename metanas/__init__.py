@@ -1,0 +1,1 @@
+"""metanas: meta-learned neural architecture search, evaluated on tabular benchmarks."""

@@ -1,0 +1,1 @@
+"""Search strategies with an ask/tell interface (see :mod:`metanas.strategies.base`)."""

@@ -1,0 +1,62 @@
+"""Ask/tell contract shared by every search strategy.
+
+A strategy proposes cells (:meth:`Strategy.ask`) and learns from the validation signal
+the runner reports back (:meth:`Strategy.tell`). It owns its ``numpy.random.Generator``,
+and knows nothing of benchmarks, budgets, Hydra or test accuracy: the runner owns all of
+those. Objectives are maximised (accuracies in percent).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+
+from tabular_bench.spaces import CellSearchSpace
+
+
+@dataclass(frozen=True, slots=True)
+class Trial:
+    """One proposed cell. ``number`` counts asks from 0 within a strategy."""
+
+    number: int
+    code: tuple[int, ...]
+    key: int
+
+
+class Strategy(ABC):
+    """Base class: subclasses implement :meth:`_propose` and :meth:`_observe`."""
+
+    def __init__(self, space: CellSearchSpace, *, seed: int) -> None:
+        self.space = space
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+        self.history: list[tuple[Trial, float]] = []
+        self._asked = 0
+        self._pending: dict[int, Trial] = {}
+
+    def ask(self) -> Trial:
+        """Propose the next cell to evaluate."""
+        code = self._propose()
+        trial = Trial(self._asked, tuple(int(c) for c in code), self.space.key(code))
+        self._pending[trial.number] = trial
+        self._asked += 1
+        return trial
+
+    def tell(self, trial: Trial, value: float) -> None:
+        """Report the validation signal of a trial obtained from :meth:`ask`."""
+        if self._pending.pop(trial.number, None) is None:
+            raise ValueError(f"trial {trial.number} was not asked or was already told")
+        if not np.isfinite(value):
+            raise ValueError(f"trial {trial.number}: objective must be finite, got {value}")
+        self.history.append((trial, float(value)))
+        self._observe(trial, float(value))
+
+    @abstractmethod
+    def _propose(self) -> np.ndarray:
+        """Return the code of the next cell."""
+
+    @abstractmethod
+    def _observe(self, trial: Trial, value: float) -> None:
+        """Update internal state with a told result."""

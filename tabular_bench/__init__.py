@@ -1,0 +1,1 @@
+"""Tabular and surrogate NAS benchmarks: search spaces, table store, importers, builder."""

@@ -1,0 +1,109 @@
+"""A cell search space: every edge of a fixed DAG picks one of a few operations.
+
+Architectures travel through the project in two forms:
+
+* a *code*: ``np.ndarray`` of ``num_edges`` small ints, one operation index per edge;
+* a *key*: the code read as a mixed-radix integer (``0 <= key < size``), so a whole
+  space indexes a flat array and history look-ups are integer compares.
+
+Strategies work on codes and keys only; they never see a benchmark table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class CellSearchSpace:
+    """Product space ``ops ** edges``; subclasses add naming and graph semantics."""
+
+    name: str
+    op_names: tuple[str, ...]
+    num_edges: int
+    _radix: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        powers = self.num_ops ** np.arange(self.num_edges - 1, -1, -1, dtype=np.int64)
+        object.__setattr__(self, "_radix", powers)
+
+    @property
+    def num_ops(self) -> int:
+        return len(self.op_names)
+
+    @property
+    def size(self) -> int:
+        return self.num_ops**self.num_edges
+
+    # -- code <-> key ---------------------------------------------------------------
+    def key(self, code: np.ndarray | tuple[int, ...]) -> int:
+        """Mixed-radix key of one code."""
+        return int(np.dot(np.asarray(code, dtype=np.int64), self._radix))
+
+    def keys(self, codes: np.ndarray) -> np.ndarray:
+        """Vectorised :meth:`key` for codes shaped ``(n, num_edges)``."""
+        return np.asarray(codes, dtype=np.int64) @ self._radix
+
+    def code(self, key: int) -> np.ndarray:
+        """Code of one key."""
+        return self.codes(np.asarray([key]))[0]
+
+    def codes(self, keys: np.ndarray) -> np.ndarray:
+        """Vectorised :meth:`code`; returns ``(n, num_edges)`` int64."""
+        keys = np.asarray(keys, dtype=np.int64)
+        if keys.size and (keys.min() < 0 or keys.max() >= self.size):
+            raise ValueError(f"keys must lie in [0, {self.size}) for space {self.name!r}")
+        return (keys[:, None] // self._radix[None, :]) % self.num_ops
+
+    def all_codes(self) -> np.ndarray:
+        """Every code of the space in key order."""
+        return self.codes(np.arange(self.size))
+
+    def validate_code(self, code: np.ndarray | tuple[int, ...]) -> np.ndarray:
+        """Return ``code`` as an array or raise a ``ValueError`` that names the fix."""
+        arr = np.asarray(code)
+        if arr.shape != (self.num_edges,) or not np.issubdtype(arr.dtype, np.integer):
+            raise ValueError(
+                f"a {self.name} code has {self.num_edges} integer op indices, got {code!r}"
+            )
+        if arr.min() < 0 or arr.max() >= self.num_ops:
+            raise ValueError(
+                f"op indices of {self.name} lie in [0, {self.num_ops}) "
+                f"({', '.join(self.op_names)}), got {code!r}"
+            )
+        return arr.astype(np.int64)
+
+    # -- sampling and neighbourhoods -------------------------------------------------
+    def random_codes(self, rng: np.random.Generator, n: int = 1) -> np.ndarray:
+        """``n`` codes drawn uniformly; shape ``(n, num_edges)``."""
+        return rng.integers(0, self.num_ops, size=(n, self.num_edges))
+
+    def neighbours(self, code: np.ndarray) -> np.ndarray:
+        """All codes at Hamming distance one, shape ``(num_edges * (num_ops - 1), E)``."""
+        code = np.asarray(code, dtype=np.int64)
+        out = np.repeat(code[None, :], self.num_edges * (self.num_ops - 1), axis=0)
+        row = 0
+        for edge in range(self.num_edges):
+            for op in range(self.num_ops):
+                if op != code[edge]:
+                    out[row, edge] = op
+                    row += 1
+        return out
+
+    def mutate(self, code: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One edge set to a different op, edge and op drawn uniformly (as in NB201's REA)."""
+        child = np.array(code, dtype=np.int64, copy=True)
+        edge = int(rng.integers(self.num_edges))
+        shift = int(rng.integers(1, self.num_ops))
+        child[edge] = (child[edge] + shift) % self.num_ops
+        return child
+
+    # -- encodings for predictors ---------------------------------------------------
+    def one_hot(self, codes: np.ndarray) -> np.ndarray:
+        """One-hot encoding, ``(n, num_edges * num_ops)`` float32."""
+        codes = np.atleast_2d(np.asarray(codes, dtype=np.int64))
+        out = np.zeros((codes.shape[0], self.num_edges, self.num_ops), dtype=np.float32)
+        np.put_along_axis(out, codes[:, :, None], 1.0, axis=2)
+        return out.reshape(codes.shape[0], -1)

@@ -1,0 +1,31 @@
+"""Shared test fixtures: the real data directory and the GPU marker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tabular_bench.data_dir import data_root
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    """The real data directory (``$METANAS_DATA`` or ``../shared/data``).
+
+    Tests that use it fail, not skip, when it is missing: CI always has it.
+    """
+    root = data_root()
+    assert root.is_dir(), f"real data directory {root} missing: set METANAS_DATA"
+    return root
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    skip_gpu = pytest.mark.skip(reason="needs a CUDA device")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip_gpu)
