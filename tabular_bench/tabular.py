@@ -1,0 +1,159 @@
+"""A :class:`Benchmark` that reads its answers from a :class:`~tabular_bench.store.Table`.
+
+Look-ups are vectorised: a key -> row array the size of the space turns any batch of keys
+into rows with one gather. Seed means and the recorded seeds are prepared once per task on
+its first query, so loading stays fast and a query is a few NumPy indexing operations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tabular_bench.benchmark import Benchmark
+from tabular_bench.spaces import NB201, CellSearchSpace
+from tabular_bench.store import Table, TaskData, read_table
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """Per-task arrays in query-friendly form."""
+
+    data: TaskData
+    mean: np.ndarray
+    """``(n, fidelities, metrics)`` mean over recorded seeds (NaN when none)."""
+    packed: np.ndarray
+    """``(n, fidelities, metrics, seeds)`` recorded seeds first, NaN after."""
+    count: np.ndarray
+    """``(n, fidelities, metrics)`` number of recorded seeds."""
+
+
+class TabularBenchmark(Benchmark):
+    """Objectives of the cells of one table (NAS-Bench-201's by default)."""
+
+    def __init__(self, table: Table, space: CellSearchSpace = NB201) -> None:
+        if table.space != space.name:
+            raise ValueError(f"table is for space {table.space!r}, not {space.name!r}")
+        self.space = space
+        self.table = table
+        keys = space.keys(table.codes)
+        self._row_of_key = np.full(space.size, -1, dtype=np.int64)
+        self._row_of_key[keys] = np.arange(table.num_archs)
+        self._index_of_key = np.full(space.size, -1, dtype=np.int64)
+        self._index_of_key[keys] = table.indices
+        self._key_of_index = np.full(int(table.indices.max()) + 1, -1, dtype=np.int64)
+        self._key_of_index[table.indices] = keys
+        self._prepared: dict[str, _Prepared] = {}
+        self.tasks = tuple(table.tasks)
+        self.fidelities = tuple(sorted({f for t in table.tasks.values() for f in t.fidelities}))
+        self.metrics = tuple(dict.fromkeys(m for t in table.tasks.values() for m in t.metrics))
+
+    # -- construction ----------------------------------------------------------------
+    @classmethod
+    def from_table(cls, table: Table, space: CellSearchSpace = NB201) -> TabularBenchmark:
+        return cls(table, space)
+
+    @classmethod
+    def from_file(cls, path: str | Path, space: CellSearchSpace = NB201) -> TabularBenchmark:
+        """Load an HDF5 table written by :func:`tabular_bench.store.write_table`."""
+        return cls(read_table(path), space)
+
+    # -- official index ----------------------------------------------------------------
+    def index_of(self, keys: np.ndarray | int) -> np.ndarray:
+        """Official (NAS-Bench-201) index of each key."""
+        return self._index_of_key[self._rows(keys)[1]]
+
+    def keys_of(self, indices: np.ndarray | int) -> np.ndarray:
+        """Key of each official index."""
+        indices = np.atleast_1d(np.asarray(indices, dtype=np.int64))
+        bad = (indices < 0) | (indices >= self._key_of_index.size)
+        keys = self._key_of_index[np.where(bad, 0, indices)]
+        bad |= keys < 0
+        if bad.any():
+            raise KeyError(f"official indices {indices[bad][:5].tolist()} are not in the table")
+        return keys
+
+    def is_measured(self, keys: np.ndarray | int, *, task: str) -> np.ndarray:
+        rows = self._rows(keys)[0]
+        return self._task(task).data.measured[rows]
+
+    # -- hooks -------------------------------------------------------------------------
+    def _query(
+        self,
+        keys: np.ndarray,
+        task: str,
+        fidelity: int,
+        metric: str,
+        rng: np.random.Generator | None,
+    ) -> np.ndarray:
+        prepared = self._task(task)
+        f, m = self._fidelity(prepared, task, fidelity), self._metric(prepared, task, metric)
+        rows = self._rows(keys)[0]
+        count = prepared.count[rows, f, m]
+        if (count == 0).any():
+            missing = keys[count == 0][:5].tolist()
+            raise KeyError(
+                f"no recorded {metric} at {fidelity} epochs on {task} for keys {missing}"
+            )
+        if rng is None:
+            return prepared.mean[rows, f, m].astype(np.float64)
+        seeds = (rng.random(rows.size) * count).astype(np.int64)
+        return prepared.packed[rows, f, m, seeds].astype(np.float64)
+
+    def _cost(self, keys: np.ndarray, task: str, fidelity: int) -> np.ndarray:
+        prepared = self._task(task)
+        rows = self._rows(keys)[0]
+        return prepared.data.cost_s[rows, self._fidelity(prepared, task, fidelity)].astype(
+            np.float64
+        )
+
+    # -- helpers -----------------------------------------------------------------------
+    def _rows(self, keys: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and validated keys; ``KeyError`` for keys outside the space or table."""
+        keys = np.atleast_1d(np.asarray(keys, dtype=np.int64))
+        if keys.size and (keys.min() < 0 or keys.max() >= self.space.size):
+            raise ValueError(f"architecture keys lie in [0, {self.space.size})")
+        rows = self._row_of_key[keys]
+        if (rows < 0).any():
+            missing = keys[rows < 0][:5].tolist()
+            raise KeyError(f"architectures with keys {missing} are not in this table")
+        return rows, keys
+
+    def _task(self, task: str) -> _Prepared:
+        """Prepared arrays of ``task``, built on first use (keeps loading fast)."""
+        if task not in self.table.tasks:
+            raise KeyError(f"unknown task {task!r}; this benchmark has {self.tasks}")
+        if task not in self._prepared:
+            self._prepared[task] = _prepare(self.table.tasks[task])
+        return self._prepared[task]
+
+    @staticmethod
+    def _fidelity(prepared: _Prepared, task: str, fidelity: int) -> int:
+        if fidelity not in prepared.data.fidelities:
+            raise KeyError(
+                f"task {task!r} has fidelities {prepared.data.fidelities}, not {fidelity!r}"
+            )
+        return prepared.data.fidelities.index(fidelity)
+
+    @staticmethod
+    def _metric(prepared: _Prepared, task: str, metric: str) -> int:
+        if metric not in prepared.data.metrics:
+            raise KeyError(f"task {task!r} has metrics {prepared.data.metrics}, not {metric!r}")
+        return prepared.data.metrics.index(metric)
+
+
+def _prepare(data: TaskData) -> _Prepared:
+    values = np.moveaxis(data.values, 1, -1)  # (n, fidelities, metrics, seeds)
+    recorded = ~np.isnan(values)
+    count = recorded.sum(axis=-1)
+    total = np.where(recorded, values, 0.0).sum(axis=-1, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(count > 0, total / count, np.nan)
+    if (recorded[..., 1:] <= recorded[..., :-1]).all():  # importers write seeds first
+        packed = values
+    else:
+        order = np.argsort(~recorded, axis=-1, kind="stable")
+        packed = np.take_along_axis(values, order, axis=-1)
+    return _Prepared(data=data, mean=mean, packed=packed, count=count)

@@ -1,0 +1,49 @@
+"""tabular_bench.loaders.nb201 and the import CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tabular_bench import loaders
+from tabular_bench.data_dir import DataNotFoundError
+from tabular_bench.importers.__main__ import main as import_cli
+from tabular_bench.store import Table, write_table
+
+
+def test_default_csv_is_cached_then_loaded(real_data: Path, tmp_path: Path) -> None:
+    first = loaders.nb201(cache_dir=str(tmp_path))
+    cached = list(tmp_path.glob("nb201-*.h5"))
+    assert len(cached) == 1
+    second = loaders.nb201(cache_dir=str(tmp_path))
+    assert second.table.provenance == first.table.provenance
+    assert second.tasks == ("cifar10-valid", "cifar10", "cifar100", "ImageNet16-120")
+
+
+def test_corrupt_cache_is_rebuilt(real_data: Path, tmp_path: Path) -> None:
+    loaders.nb201(cache_dir=str(tmp_path))
+    (cache,) = tmp_path.glob("nb201-*.h5")
+    cache.write_bytes(b"garbage")
+    with pytest.warns(UserWarning, match="rebuilding"):
+        bench = loaders.nb201(cache_dir=str(tmp_path))
+    assert bench.table.num_archs == 15625
+
+
+def test_h5_path(toy_table: Table, tmp_path: Path) -> None:
+    path = write_table(toy_table, tmp_path / "t.h5")
+    assert loaders.nb201(str(path)).tasks == ("toy",)
+
+
+def test_missing_data_names_origin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("METANAS_DATA", str(tmp_path))
+    with pytest.raises(DataNotFoundError, match="NATS-Bench"):
+        loaders.nb201(cache_dir=str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="NAS-Bench-201"):
+        loaders.nb201(str(tmp_path / "missing.csv.gz"))
+
+
+def test_import_cli(nb201_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    import_cli(["nb201-csv", str(nb201_csv), str(tmp_path / "nb201.h5")])
+    assert "15625 architectures" in capsys.readouterr().out
+    assert loaders.nb201(str(tmp_path / "nb201.h5")).table.num_archs == 15625

@@ -1,0 +1,73 @@
+"""HDF5 table store: round trip, atomic writes, corrupt files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from tabular_bench.store import Table, TableCorruptError, read_table, write_table
+
+
+def assert_tables_equal(a: Table, b: Table) -> None:
+    assert a.space == b.space and a.provenance == b.provenance
+    np.testing.assert_array_equal(a.codes, b.codes)
+    np.testing.assert_array_equal(a.indices, b.indices)
+    assert a.strings.astype(str).tolist() == b.strings.astype(str).tolist()
+    assert a.tasks.keys() == b.tasks.keys()
+    for name in a.tasks:
+        x, y = a.tasks[name], b.tasks[name]
+        assert (x.metrics, x.fidelities) == (y.metrics, y.fidelities)
+        np.testing.assert_array_equal(x.values, y.values)  # NaNs compare equal here
+        np.testing.assert_array_equal(x.cost_s, y.cost_s)
+        np.testing.assert_array_equal(x.measured, y.measured)
+
+
+def test_round_trip(toy_table: Table, tmp_path: Path) -> None:
+    path = write_table(toy_table, tmp_path / "sub" / "t.h5")
+    assert_tables_equal(read_table(path), toy_table)
+    assert [p.name for p in path.parent.iterdir()] == ["t.h5"]  # no temporary left
+
+
+def test_real_table_round_trip(nb201_table: Table, tmp_path: Path) -> None:
+    assert_tables_equal(read_table(write_table(nb201_table, tmp_path / "nb201.h5")), nb201_table)
+
+
+def test_schema_attributes(toy_table: Table, tmp_path: Path) -> None:
+    path = write_table(toy_table, tmp_path / "t.h5")
+    with h5py.File(path) as f:
+        assert f.attrs["schema_version"] == 1 and f.attrs["space"] == "nb201"
+        assert {"source_file", "source_sha256", "importer", "created", "checksum"} <= set(f.attrs)
+        assert f["archs/code"].dtype == np.int8 and f["archs/code"].shape == (50, 6)
+        values = f["tasks/toy/values"]
+        assert values.dtype == np.float32 and values.shape == (50, 3, 2, 2)
+        assert list(f["tasks/toy"].attrs["fidelities"]) == [12, 200]
+        assert f["tasks/toy/cost_s"].shape == (50, 2) and f["tasks/toy/measured"].dtype == bool
+
+
+def test_changed_values_fail_checksum(toy_table: Table, tmp_path: Path) -> None:
+    path = write_table(toy_table, tmp_path / "t.h5")
+    with h5py.File(path, "r+") as f:
+        f["tasks/toy/values"][0, 0, 0, 0] = 1.0
+    with pytest.raises(TableCorruptError, match="re-import"):
+        read_table(path)
+
+
+def test_truncated_file(toy_table: Table, tmp_path: Path) -> None:
+    path = write_table(toy_table, tmp_path / "t.h5")
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(TableCorruptError, match="re-import"):
+        read_table(path)
+
+
+def test_missing_file_names_the_import_command(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="tabular_bench.importers"):
+        read_table(tmp_path / "nope.h5")
+
+
+def test_inconsistent_shapes_rejected(toy_table: Table) -> None:
+    task = toy_table.tasks["toy"]
+    with pytest.raises(ValueError, match="cost_s"):
+        type(task)(task.values, task.metrics, task.fidelities, task.cost_s[:, :1], task.measured)
