@@ -1,0 +1,120 @@
+"""What a build trains: which cells, which tasks, split into (cell, task, seed) units.
+
+Cells are either every isomorphism-unique NB201 cell, a seeded sample stratified by the
+number of convolution edges (the count that drives both accuracy and training cost), or an
+explicit list of architecture strings. Shards own whole cells, so every unit of a cell can
+be fused into one network on the shard that trains it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from tabular_bench.build.train import SplitTask
+from tabular_bench.spaces.nb201 import NB201
+
+_CONV_OPS = [NB201.op_names.index(op) for op in ("nor_conv_1x1", "nor_conv_3x3")]
+
+
+def select_cells(
+    mode: str, *, sample_size: int = 0, seed: int = 0, archs: Sequence[str] = ()
+) -> np.ndarray:
+    """Keys of the cells to train, sorted.
+
+    :param mode: ``"unique"`` (all 6,466 NB201-isomorphism classes), ``"sample"``
+        (``sample_size`` unique cells, seeded, stratified by conv-edge count) or ``"list"``
+        (the official strings ``archs``).
+    """
+    if mode == "list":
+        if not archs:
+            raise ValueError("cells.mode=list needs cells.archs: official NB201 strings")
+        return np.unique(NB201.keys_from_strings(list(archs)))
+    unique = np.unique(NB201.canonical_keys())
+    if mode == "unique":
+        return unique
+    if mode != "sample":
+        raise ValueError(f"unknown cell selection {mode!r}; use unique, sample or list")
+    if not 0 < sample_size <= unique.size:
+        raise ValueError(f"cells.sample_size must be in 1..{unique.size}, got {sample_size}")
+    rng = np.random.default_rng(seed)
+    strata = np.isin(NB201.codes(unique), _CONV_OPS).sum(axis=1)
+    labels, counts = np.unique(strata, return_counts=True)
+    # one cell per stratum while the sample allows, the rest proportionally to stratum size
+    # (largest remainders get the leftovers)
+    quota = (np.arange(labels.size) < sample_size).astype(int)
+    share = (counts - quota) / (counts - quota).sum() * (sample_size - quota.sum())
+    quota += np.floor(share).astype(int)
+    short = sample_size - quota.sum()
+    quota[np.argsort(-(share - np.floor(share)), kind="stable")[:short]] += 1
+    chosen = [
+        rng.choice(unique[strata == label], size=q, replace=False)
+        for label, q in zip(labels, quota)
+        if q
+    ]
+    return np.sort(np.concatenate(chosen))
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One network to train: a cell on a task with a seed."""
+
+    key: int
+    task: str
+    seed: int
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.task}/cell{self.key:05d}-seed{self.seed}.json"
+
+
+def shard_cells(keys: np.ndarray, shard: int, num_shards: int) -> np.ndarray:
+    """The cells shard ``shard`` of ``num_shards`` trains (round robin over sorted keys)."""
+    if not 0 <= shard < num_shards:
+        raise ValueError(f"shard must lie in [0, {num_shards}), got {shard}")
+    return np.sort(keys)[shard::num_shards]
+
+
+def load_tasks(
+    distribution: str,
+    *,
+    names: Sequence[str] | None = None,
+    limit: int | None = None,
+    meta_split: str | None = None,
+    valid_fraction: float,
+    split_seed: int,
+    overrides: dict[str, Any] | None = None,
+) -> list[SplitTask]:
+    """Whole tasks of ``tasks.make(distribution)`` with a seeded train/validation split.
+
+    :param names: keep only these tasks (error naming the available ones otherwise).
+    :param limit: keep the first ``limit`` tasks after ``names``.
+    """
+    from tasks import make
+
+    whole = make(distribution, **(overrides or {})).whole_tasks(meta_split)
+    if names:
+        known = {t.name: t for t in whole}
+        missing = [n for n in names if n not in known]
+        if missing:
+            raise KeyError(f"unknown tasks {missing} in {distribution!r}; it has {list(known)}")
+        whole = [known[n] for n in names]
+    whole = whole[:limit] if limit else whole
+    split = []
+    for task in whole:
+        x_train, y_train, x_test, y_test = task.float_tensors()
+        gen = torch.Generator().manual_seed(split_seed)
+        order = torch.randperm(len(y_train), generator=gen)
+        n_valid = max(1, round(valid_fraction * len(y_train)))
+        valid, train = order[:n_valid], order[n_valid:]
+        split.append(
+            SplitTask(
+                task.name, task.num_classes, x_train[train], y_train[train],
+                x_train[valid], y_train[valid], x_test, y_test,
+            )
+        )
+    return split

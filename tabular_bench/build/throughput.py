@@ -1,0 +1,147 @@
+"""Training throughput (images/s) of the naive loop against fused networks, same device.
+
+Naive: ``M`` separate :class:`TinyNetwork`, one SGD step each in turn. Fused: one
+:class:`FusedTinyNetwork` holding the ``M`` models. Both do the full NB201 training step
+(forward, cross-entropy, backward, Nesterov SGD with weight decay) on data resident on the
+device, so the ratio is what fusion buys the builder.
+
+``python -m tabular_bench.build.throughput --out results/builder/throughput.csv`` appends
+one row per implementation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from tabular_bench.models import FusedTinyNetwork, TinyNetwork
+
+CELL = ["nor_conv_3x3", "nor_conv_3x3", "nor_conv_3x3", "skip_connect", "nor_conv_3x3",
+        "skip_connect"]
+"""A conv-heavy cell (the best NB201 cell on CIFAR-10 is of this kind)."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    channels: int = 16
+    cells_per_stage: int = 5
+    side: int = 32
+    batch: int = 256
+    models: int = 8
+    classes: int = 10
+
+
+@dataclass(frozen=True)
+class Row:
+    impl: str
+    network: str
+    input: str
+    batch: int
+    models_in_flight: int
+    images_per_s: float
+    device: str
+    date: str
+
+
+def make_step(impl: str, s: Setting, device: torch.device) -> Callable[[], None]:
+    """One training step of ``s.models`` models of :data:`CELL` (``naive`` or ``fused``)."""
+    gen = torch.Generator(device=device).manual_seed(0)
+    x = torch.rand(s.batch, s.models, 3, s.side, s.side, generator=gen, device=device)
+    y = torch.randint(0, s.classes, (s.batch, s.models), generator=gen, device=device)
+    sgd = {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 5e-4}
+    if impl == "naive":
+        nets = [TinyNetwork(CELL, s.channels, s.cells_per_stage, s.classes).to(device)
+                for _ in range(s.models)]
+        opts = [torch.optim.SGD(n.parameters(), **sgd) for n in nets]
+
+        def step() -> None:
+            for m, (net, opt) in enumerate(zip(nets, opts)):
+                loss = nn.functional.cross_entropy(net(x[:, m]), y[:, m])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+
+        return step
+    if impl != "fused":
+        raise ValueError(f"unknown implementation {impl!r}; use naive or fused")
+    net = FusedTinyNetwork(CELL, s.models, s.channels, s.cells_per_stage, s.classes).to(device)
+    opt = torch.optim.SGD(net.parameters(), **sgd)
+
+    def fused_step() -> None:
+        logits = net(x)
+        loss = nn.functional.cross_entropy(
+            logits.reshape(-1, s.classes), y.reshape(-1), reduction="none"
+        ).view(s.batch, s.models).mean(0).sum()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    return fused_step
+
+
+def images_per_s(step: Callable[[], None], s: Setting, device: torch.device, steps: int) -> float:
+    """Images per second over ``steps`` steps after one warm-up step."""
+    step()
+    _sync(device)
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    _sync(device)
+    return steps * s.batch * s.models / (time.perf_counter() - start)
+
+
+def measure(impl: str, s: Setting, device: torch.device, steps: int) -> Row:
+    rate = images_per_s(make_step(impl, s, device), s, device, steps)
+    name = device_name(device)
+    return Row(impl, f"nb201 C={s.channels} N={s.cells_per_stage}", f"3x{s.side}x{s.side}",
+               s.batch, s.models if impl == "fused" else 1, round(rate, 1), name,
+               datetime.now(UTC).date().isoformat())
+
+
+def device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"GPU {torch.cuda.get_device_name(device)}"
+    return f"CPU ({torch.get_num_threads()} threads)"
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--channels", type=int, default=16)
+    parser.add_argument("--cells", type=int, default=5)
+    parser.add_argument("--side", type=int, default=32)
+    parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("--models", type=int, default=8)
+    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    device = torch.device(args.device)
+    s = Setting(args.channels, args.cells, args.side, args.batch, args.models)
+    rows = [measure("naive", s, device, args.steps), measure("fused", s, device, args.steps)]
+    new = not args.out.exists()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with args.out.open("a", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(Row.__dataclass_fields__))
+        if new:
+            writer.writeheader()
+        for row in rows:
+            writer.writerow(asdict(row))
+            print(asdict(row))
+    print(f"fused/naive = {rows[1].images_per_s / rows[0].images_per_s:.2f}")
+
+
+if __name__ == "__main__":
+    main()

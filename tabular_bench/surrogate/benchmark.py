@@ -1,0 +1,84 @@
+"""A benchmark over the whole space from a partial table: measured where trained, else predicted.
+
+One :class:`~tabular_bench.surrogate.model.CellPredictor` per (task, fidelity, metric) and
+one for cost per (task, fidelity) are fitted on the seed means of the measured cells, on
+first use. :meth:`SurrogateBenchmark.is_measured` tells the two kinds of answer apart.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tabular_bench.benchmark import Benchmark
+from tabular_bench.spaces.nb201 import NB201
+from tabular_bench.store import Table
+from tabular_bench.surrogate.model import CellPredictor
+from tabular_bench.tabular import TabularBenchmark
+
+
+class SurrogateBenchmark(Benchmark):
+    """Every NB201 cell: table values for measured cells, surrogate predictions elsewhere.
+
+    :param table: a partial table (any subset of cells, e.g. a build's sample).
+    :param seed: seed of the predictors.
+    """
+
+    def __init__(self, table: Table, *, seed: int = 0) -> None:
+        self.tabular = TabularBenchmark(table, NB201)
+        self.space = NB201
+        self.tasks = self.tabular.tasks
+        self.fidelities = self.tabular.fidelities
+        self.metrics = self.tabular.metrics
+        self.seed = seed
+        self._table_keys = NB201.keys(table.codes)
+        self._measured = np.zeros((len(self.tasks), NB201.size), dtype=bool)
+        for t, name in enumerate(self.tasks):
+            self._measured[t, self._table_keys] = table.tasks[name].measured
+        self._predictors: dict[tuple, CellPredictor] = {}
+
+    def is_measured(self, keys: np.ndarray | int, *, task: str) -> np.ndarray:
+        keys = self._check(keys, task, self.fidelities[0])
+        return self._measured[self.tasks.index(task), keys]
+
+    def _query(
+        self,
+        keys: np.ndarray,
+        task: str,
+        fidelity: int,
+        metric: str,
+        rng: np.random.Generator | None,
+    ) -> np.ndarray:
+        return self._answer(
+            keys, task, fidelity, metric,
+            lambda k: self.tabular.query(k, task=task, fidelity=fidelity, metric=metric, rng=rng),
+        )
+
+    def _cost(self, keys: np.ndarray, task: str, fidelity: int) -> np.ndarray:
+        return self._answer(
+            keys, task, fidelity, None,
+            lambda k: self.tabular.cost(k, task=task, fidelity=fidelity),
+        )
+
+    def _answer(self, keys: np.ndarray, task: str, fidelity: int, metric: str | None,
+                lookup) -> np.ndarray:
+        measured = self.is_measured(keys, task=task)
+        out = np.empty(keys.shape, dtype=np.float64)
+        if measured.any():
+            out[measured] = lookup(keys[measured])
+        if not measured.all():
+            predictor = self._predictor(task, fidelity, metric)
+            out[~measured] = predictor.predict(NB201.codes(keys[~measured]))
+        return out
+
+    def _predictor(self, task: str, fidelity: int, metric: str | None) -> CellPredictor:
+        """The fitted predictor of ``metric`` (``None``: cost), built on first use."""
+        slot = (task, fidelity, metric)
+        if slot not in self._predictors:
+            train = self._table_keys[self._measured[self.tasks.index(task), self._table_keys]]
+            if metric is None:
+                values = self.tabular.cost(train, task=task, fidelity=fidelity)
+            else:
+                values = self.tabular.query(train, task=task, fidelity=fidelity, metric=metric)
+            self._predictors[slot] = CellPredictor(seed=self.seed).fit(NB201.codes(train),
+                                                                       values)
+        return self._predictors[slot]
