@@ -8,6 +8,7 @@ those. Objectives are maximised (accuracies in percent).
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
@@ -35,21 +36,25 @@ class Strategy(ABC):
         self.history: list[tuple[Trial, float]] = []
         self._asked = 0
         self._pending: dict[int, Trial] = {}
+        # Python ints: ask() runs millions of times per reproduction, numpy scalars cost more.
+        self._radix = [space.num_ops**e for e in range(space.num_edges - 1, -1, -1)]
 
     def ask(self) -> Trial:
         """Propose the next cell to evaluate."""
-        code = self._propose()
-        trial = Trial(self._asked, tuple(int(c) for c in code), self.space.key(code))
+        code = tuple(np.asarray(self._propose()).tolist())
+        key = sum(c * r for c, r in zip(code, self._radix, strict=True))
+        trial = Trial(self._asked, code, key)
         self._pending[trial.number] = trial
         self._asked += 1
         return trial
 
     def tell(self, trial: Trial, value: float) -> None:
         """Report the validation signal of a trial obtained from :meth:`ask`."""
-        if self._pending.pop(trial.number, None) is None:
+        if trial.number not in self._pending:
             raise ValueError(f"trial {trial.number} was not asked or was already told")
-        if not np.isfinite(value):
+        if not math.isfinite(value):
             raise ValueError(f"trial {trial.number}: objective must be finite, got {value}")
+        del self._pending[trial.number]
         self.history.append((trial, float(value)))
         self._observe(trial, float(value))
 

@@ -93,7 +93,11 @@ class CellSearchSpace:
         return out
 
     def mutate(self, code: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """One edge set to a different op, edge and op drawn uniformly (as in NB201's REA)."""
+        """One edge set to a different op; edge and new op drawn uniformly.
+
+        NB201's REA picks a node first, then one of its edges; uniform edges treat all
+        edges alike, which strategies document where it matters.
+        """
         child = np.array(code, dtype=np.int64, copy=True)
         edge = int(rng.integers(self.num_edges))
         shift = int(rng.integers(1, self.num_ops))

@@ -1,0 +1,119 @@
+"""Every registered strategy (experiments/strategy/*.yaml) honours the ask/tell contract."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from metanas.runner.strategy_registry import available_strategies, load_strategies
+from metanas.strategies.base import Strategy, Trial
+from strategies.synthetic import NB201_LIKE, additive_table, run
+
+NAMES = available_strategies()
+VALUES = additive_table(NB201_LIKE)
+# Past every strategy's random start-up (BO and REA: 10) and local search's first move; the
+# GP sampler costs ~0.2 s an ask, so it stops after a few model-based proposals.
+STEPS = {"bo_gp": 13}
+DEFAULT_STEPS = 30
+
+
+def steps(name: str) -> int:
+    return STEPS.get(name, DEFAULT_STEPS)
+
+
+def make(name: str, seed: int) -> Strategy:
+    return load_strategies([name])[name](space=NB201_LIKE, seed=seed)
+
+
+@cache
+def trajectory(name: str, seed: int) -> tuple[int, ...]:
+    return tuple(run(make(name, seed), VALUES, steps(name)))
+
+
+def test_every_issue_strategy_has_a_config() -> None:
+    expected = {"rs", "rea", "reinforce", "bo_tpe", "bo_gp", "local_search"}
+    assert expected <= set(NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+class TestStrategyConformance:
+    def test_config_builds_a_strategy(self, name: str) -> None:
+        strategy = make(name, seed=0)
+        assert isinstance(strategy, Strategy)
+        assert strategy.space is NB201_LIKE and strategy.seed == 0
+
+    def test_proposals_are_valid_cells(self, name: str) -> None:
+        strategy = make(name, seed=3)
+        for number in range(steps(name)):
+            trial = strategy.ask()
+            assert trial.number == number
+            code = NB201_LIKE.validate_code(trial.code)
+            assert 0 <= trial.key < NB201_LIKE.size
+            assert trial.key == NB201_LIKE.key(code)
+            strategy.tell(trial, float(VALUES[trial.key]))
+        assert len(strategy.history) == steps(name)
+
+    def test_same_seed_same_trajectory(self, name: str) -> None:
+        assert tuple(run(make(name, seed=0), VALUES, steps(name))) == trajectory(name, 0)
+
+    def test_same_seed_same_trajectory_in_another_process(self, name: str) -> None:
+        assert tuple(trajectories_from_subprocess()[name]) == trajectory(name, 0)
+
+    def test_different_seeds_different_trajectories(self, name: str) -> None:
+        assert trajectory(name, 0) != trajectory(name, 1)
+
+    def test_unknown_or_repeated_tell_raises(self, name: str) -> None:
+        strategy = make(name, seed=0)
+        trial = strategy.ask()
+        with pytest.raises(ValueError, match="not asked"):
+            strategy.tell(Trial(trial.number + 1, trial.code, trial.key), 1.0)
+        strategy.tell(trial, 1.0)
+        with pytest.raises(ValueError, match="already told"):
+            strategy.tell(trial, 1.0)
+
+    @pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+    def test_non_finite_value_raises(self, name: str, bad: float) -> None:
+        strategy = make(name, seed=0)
+        with pytest.raises(ValueError, match="finite"):
+            strategy.tell(strategy.ask(), bad)
+
+    def test_tells_in_any_order(self, name: str) -> None:
+        """Asking ahead and telling in a shuffled order never breaks a strategy."""
+        strategy = make(name, seed=0)
+        order = np.random.default_rng(0)
+        # Batches longer than any start-up and any neighbourhood (GP: kept short, it is slow).
+        batches = (12, 3) if name == "bo_gp" else (12, 30, 5)
+        for batch in batches:
+            trials = [strategy.ask() for _ in range(batch)]
+            for i in order.permutation(batch):
+                strategy.tell(trials[i], float(VALUES[trials[i].key]))
+        for trial in (strategy.ask() for _ in range(5)):
+            NB201_LIKE.validate_code(trial.code)
+        assert len(strategy.history) == sum(batches)
+
+
+_CHILD = """
+import json, sys
+sys.path.insert(0, {tests!r})
+from strategies.test_conformance import NAMES, trajectory
+print(json.dumps({{n: trajectory(n, 0) for n in NAMES}}))
+"""
+
+
+@cache
+def trajectories_from_subprocess() -> dict[str, list[int]]:
+    """Seed-0 trajectories of every strategy computed by a fresh interpreter."""
+    script = _CHILD.format(tests=str(Path(__file__).resolve().parents[1]))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}  # as the in-process one_torch_thread fixture
+    out = subprocess.run(
+        [sys.executable, "-c", script], check=True, capture_output=True, text=True, env=env,
+        timeout=300,
+    )
+    return json.loads(out.stdout.splitlines()[-1])
