@@ -1,0 +1,296 @@
+"""Report section of search jobs: summary, table beside published numbers, plots.
+
+Inputs (written by :class:`metanas.runner.search_job.SearchJob`, found recursively so a
+multirun folder works too): the trace shards, ``settings.json``, and optionally
+``published.json``, ``optimum.csv`` and ``notes.md``. Outputs: ``summary.csv`` and
+``finals.csv`` (one row per run), ``search_curves.png`` (best-so-far test accuracy against
+simulated time, 95% confidence bands) and ``search_finals.png`` (final accuracies).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from metanas.report.section import ReportSection
+from metanas.runner.shard_store import (
+    NOTES_FILE,
+    OPTIMUM_FILE,
+    PUBLISHED_FILE,
+    SETTINGS_FILE,
+    SHARD_DIR,
+)
+from metanas.runner.summary import RUN_KEYS, rebuild_summary
+
+CURVES_FILE = "search_curves.png"
+FINALS_PLOT = "search_finals.png"
+GRID_POINTS = 120
+
+
+@dataclass(frozen=True)
+class Column:
+    """One reported accuracy: the cell chosen on ``dataset`` evaluated on ``label``."""
+
+    protocol: str
+    dataset: str
+    label: str
+    value: str  # column stem in the summary / finals, e.g. test_acc_cifar100
+
+
+def _applies(results_dir: Path) -> bool:
+    return any(SHARD_DIR in p.parts for p in results_dir.rglob("runs_*.parquet"))
+
+
+def _json_files(results_dir: Path, name: str) -> list[Any]:
+    return [json.loads(p.read_text()) for p in sorted(results_dir.rglob(name))]
+
+
+def load_settings(results_dir: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    """Search settings by (protocol, dataset) from every settings.json below the folder."""
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for settings in _json_files(results_dir, SETTINGS_FILE):
+        for s in settings:
+            out.setdefault((s["protocol"], s["dataset"]), s)
+    return out
+
+
+def columns_of(summary: pd.DataFrame, settings: dict[tuple[str, str], dict]) -> list[Column]:
+    """Reported accuracies in settings order: each setting's own dataset, then transfer tasks."""
+    present = set(summary[["protocol", "dataset"]].itertuples(index=False, name=None))
+    cols = []
+    for protocol, dataset in (k for k in settings if k in present):
+        cols.append(Column(protocol, dataset, dataset, "test_acc"))
+        for task in settings[(protocol, dataset)].get("transfer_tasks", []):
+            cols.append(Column(protocol, dataset, task, f"test_acc_{task}"))
+    return cols
+
+
+def _fmt(mean: float, std: float) -> str:
+    return f"{mean:.2f} ± {std:.2f}"
+
+
+def markdown_table(
+    summary: pd.DataFrame,
+    columns: list[Column],
+    settings: dict[tuple[str, str], dict],
+    published: dict[str, Any],
+    optimum: pd.DataFrame | None,
+) -> str:
+    """Per protocol: mean ± std at the budget per strategy, published beside, optimum."""
+    lines = []
+    for protocol in dict.fromkeys(c.protocol for c in columns):
+        cols = [c for c in columns if c.protocol == protocol]
+        pub = published.get(protocol, {})
+        budgets = ", ".join(
+            f"{c.dataset} {settings.get((protocol, c.dataset), {}).get('budget_s', float('nan')):,.0f} s"
+            for c in cols
+            if c.value == "test_acc"
+        )
+        lines += [
+            f"### Protocol `{protocol}` (budget: {budgets})",
+            "",
+            (
+                "Test accuracy (%) of the chosen cell at the budget, mean ± std over runs "
+                "(search dataset → reported dataset)."
+            ),
+            "",
+        ]
+        head = ["strategy", "runs", "queries"]
+        for c in cols:
+            name = c.label if c.label == c.dataset else f"{c.dataset} → {c.label}"
+            head += [f"{name} ours"] + ([f"{name} published"] if pub else [])
+        lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        part = summary[summary["protocol"] == protocol]
+        for strategy in dict.fromkeys(part["strategy"]):
+            rows = part[part["strategy"] == strategy].set_index("dataset")
+            own = [c for c in cols if c.value == "test_acc"]
+            runs = "/".join(
+                str(int(rows.at[c.dataset, "runs"])) for c in own if c.dataset in rows.index
+            )
+            queries = "/".join(
+                f"{rows.at[c.dataset, 'queries_mean']:.0f}" for c in own if c.dataset in rows.index
+            )
+            cells = [f"`{strategy}`", runs, queries]
+            for c in cols:
+                if c.dataset in rows.index and f"{c.value}_mean" in rows.columns:
+                    mean, std = (
+                        rows.at[c.dataset, f"{c.value}_mean"],
+                        rows.at[c.dataset, f"{c.value}_std"],
+                    )
+                    cells.append(_fmt(mean, std))
+                else:
+                    mean = np.nan
+                    cells.append("")
+                if pub:
+                    ref = pub.get(strategy, {})
+                    if c.label in ref:
+                        p_mean, p_std = ref[c.label]
+                        delta = f" (Δ {mean - p_mean:+.2f})" if np.isfinite(mean) else ""
+                        label = (
+                            f" {ref['label']}" if ref.get("label", "").lower() != strategy else ""
+                        )
+                        cells.append(f"{_fmt(p_mean, p_std)}{label}{delta}")
+                    else:
+                        cells.append("")
+            lines.append("| " + " | ".join(cells) + " |")
+        if optimum is not None:
+            best = optimum.set_index("dataset")["best"]
+            cells = ["optimum (best test acc in the table)", "", ""]
+            for c in cols:
+                cells.append(f"{best[c.label]:.2f}" if c.label in best.index else "")
+                if pub:
+                    ref = pub.get("optimum", {})
+                    cells.append(f"{ref[c.label][0]:.2f}" if c.label in ref else "")
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def curves_on_grid(traces: pd.DataFrame, budgets: dict[tuple[str, str], float]) -> pd.DataFrame:
+    """Best-so-far test accuracy of every run on a time grid (NaN before its first query).
+
+    One ``searchsorted`` over all runs: each run's cumulative cost is shifted by its run
+    number times a stride larger than any budget, so runs never interleave.
+    """
+    t = traces.sort_values(RUN_KEYS + ["step"], kind="stable")
+    run_id = t.groupby(RUN_KEYS, sort=False).ngroup().to_numpy()
+    runs = t.drop_duplicates(RUN_KEYS)[["protocol", "dataset", "strategy", "run"]]
+    budget = np.array(
+        [budgets[(p, d)] for p, d in runs[["protocol", "dataset"]].itertuples(index=False)]
+    )
+    stride = float(max(budget.max(), t["cum_cost"].max())) * 2 + 1
+    shifted = t["cum_cost"].to_numpy() + run_id * stride
+    frac = np.linspace(0, 1, GRID_POINTS)
+    grid = budget[:, None] * frac[None, :]
+    query = (np.arange(len(runs))[:, None] * stride + grid).ravel()
+    pos = np.searchsorted(shifted, query, side="right") - 1
+    owner = np.repeat(np.arange(len(runs)), GRID_POINTS)
+    valid = (pos >= 0) & (run_id[np.clip(pos, 0, None)] == owner)
+    acc = np.where(valid, t["best_test_acc"].to_numpy()[np.clip(pos, 0, None)], np.nan)
+    out = runs.loc[runs.index.repeat(GRID_POINTS)].reset_index(drop=True)
+    out["time_s"] = grid.ravel()
+    out["best_test_acc"] = acc
+    return out
+
+
+def _panel_grid(plt: Any, n: int, per_row: int = 3) -> tuple[Any, list[Any]]:
+    """A figure with ``n`` panels, ``per_row`` to a row; unused axes removed."""
+    rows, cols = -(-n // per_row), min(n, per_row)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.8 * cols, 4.0 * rows), squeeze=False)
+    flat = list(axes.ravel())
+    for ax in flat[n:]:
+        ax.remove()
+    return fig, flat[:n]
+
+
+def plot_curves(
+    grid: pd.DataFrame, panels: list[tuple[str, str]], optimum: pd.DataFrame | None, path: Path
+) -> None:
+    """One panel per (protocol, dataset): mean best-so-far test accuracy, 95% CI bands."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    fig, axes = _panel_grid(plt, len(panels))
+    best = optimum.set_index("dataset")["best"] if optimum is not None else pd.Series(dtype=float)
+    for ax, (protocol, dataset) in zip(axes, panels):
+        part = grid[(grid["protocol"] == protocol) & (grid["dataset"] == dataset)].dropna()
+        sns.lineplot(
+            data=part,
+            x="time_s",
+            y="best_test_acc",
+            hue="strategy",
+            errorbar=("se", 1.96),
+            ax=ax,
+            linewidth=1.2,
+        )
+        if dataset in best.index:
+            ax.axhline(best[dataset], color="grey", ls="--", lw=0.8, label="optimum")
+        low = part.groupby(["strategy", "time_s"])["best_test_acc"].mean()
+        ax.set_ylim(max(low.quantile(0.02), low.max() - 6), best.get(dataset, low.max()) + 0.3)
+        ax.set(
+            title=f"{protocol}: {dataset}",
+            xlabel="simulated search time (s)",
+            ylabel="best-so-far test accuracy (%)",
+        )
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_finals(finals: pd.DataFrame, columns: list[Column], path: Path) -> None:
+    """Distribution of final test accuracies per strategy, one panel per reported column."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    fig, axes = _panel_grid(plt, len(columns))
+    for ax, c in zip(axes, columns):
+        part = finals[(finals["protocol"] == c.protocol) & (finals["dataset"] == c.dataset)]
+        sns.boxplot(
+            data=part,
+            x="strategy",
+            y=f"best_{c.value}",
+            hue="strategy",
+            ax=ax,
+            fliersize=1.5,
+            linewidth=0.8,
+        )
+        title = c.label if c.label == c.dataset else f"{c.dataset} → {c.label}"
+        ax.set(title=f"{c.protocol}: {title}", xlabel="", ylabel="final test accuracy (%)")
+        ax.tick_params(axis="x", rotation=30, labelsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def render(results_dir: Path) -> str:
+    """Rebuild summary.csv and finals.csv from the shards, draw the plots, return markdown."""
+    traces, finals, summary = rebuild_summary(results_dir)
+
+    settings = load_settings(results_dir)
+    published = next(iter(_json_files(results_dir, PUBLISHED_FILE)), {})
+    optimum_files = sorted(results_dir.rglob(OPTIMUM_FILE))
+    optimum = (
+        pd.concat([pd.read_csv(p) for p in optimum_files]).drop_duplicates("dataset")
+        if optimum_files
+        else None
+    )
+    present = set(summary[["protocol", "dataset"]].itertuples(index=False, name=None))
+    if present - set(settings):
+        raise FileNotFoundError(
+            f"{results_dir}: no {SETTINGS_FILE} for {sorted(present - set(settings))}; "
+            "the folder is not the out_dir of a search run"
+        )
+    columns = columns_of(summary, settings)
+    budgets = {k: float(v["budget_s"]) for k, v in settings.items()}
+    panels = [k for k in settings if k in present]
+    grid = curves_on_grid(traces, budgets)
+    plot_curves(grid, panels, optimum, results_dir / CURVES_FILE)
+    plot_finals(finals, columns, results_dir / FINALS_PLOT)
+
+    notes = [p.read_text().strip() for p in sorted(results_dir.rglob(NOTES_FILE))]
+    parts = [
+        "## Search results",
+        "",
+        markdown_table(summary, columns, settings, published, optimum),
+        f"![best-so-far test accuracy against simulated time]({CURVES_FILE})",
+        "",
+        f"![final test accuracy per strategy]({FINALS_PLOT})",
+        "",
+        *(["### Notes", "", *dict.fromkeys(notes)] if notes else []),
+    ]
+    return "\n".join(parts)
+
+
+SECTION = ReportSection(name="search", applies=_applies, render=render)

@@ -1,0 +1,1 @@
+"""Runner: search jobs over benchmarks, sharded trace store, resume, parallel seeds."""

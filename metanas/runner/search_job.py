@@ -1,0 +1,237 @@
+"""The search job: every (setting, strategy, run) of an experiment, sharded and resumable.
+
+``SearchJob(...).run(out_dir)`` validates everything first (settings against the
+benchmark, strategy names, budgets, sizes), then runs the missing shards in parallel over
+seeds (joblib/loky processes) with a progress bar, and finally rebuilds ``summary.csv``
+and the report from the shards. Running it again on the same ``out_dir`` resumes: complete
+shards are skipped, so the summary ends the same and no row is duplicated.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from joblib import Parallel, delayed
+from tqdm.auto import tqdm
+
+from metanas.report import build_report
+from metanas.runner import shard_store
+from metanas.runner.search_loop import (
+    RunResult,
+    SettingTables,
+    build_tables,
+    search,
+    trace_frame,
+)
+from metanas.runner.seeding import run_seeds
+from metanas.runner.settings import SearchSetting, parse_protocols
+from metanas.runner.shard_store import NOTES_FILE, OPTIMUM_FILE, PUBLISHED_FILE, SETTINGS_FILE
+from metanas.runner.strategy_registry import StrategyFactory, describe_factory
+from metanas.runner.summary import rebuild_summary
+from tabular_bench.benchmark import Benchmark
+
+
+@dataclass(frozen=True)
+class _Shard:
+    key: shard_store.ShardKey
+    setting: SearchSetting
+
+
+class SearchJob:
+    """Run strategies on benchmark settings for many seeds under simulated time budgets.
+
+    :param benchmark: the objective; strategies only see its validation signal.
+    :param protocols: ``{protocol: {signal, test, settings: {dataset: {...}}}}``, as in
+        ``experiments/protocol/*.yaml``.
+    :param strategies: name -> factory called with ``space=`` and ``seed=``.
+    :param runs: runs (seeds) per strategy and setting; ``runs_per_strategy`` lowers it
+        for named strategies (slow ones), and reports show the count actually run.
+    :param first_run: index of the first run, so a sweep can split seeds across jobs.
+    :param runs_per_shard: runs stored per shard file (the unit of resume).
+    :param published: published results, ``{protocol: {strategy: {label, dataset: [mean,
+        std]}}}``, shown beside ours in ``table.md``.
+    :param notes: protocol differences to state under the table (markdown lines).
+    """
+
+    def __init__(
+        self,
+        *,
+        benchmark: Benchmark,
+        protocols: Mapping[str, Mapping[str, Any]],
+        strategies: Mapping[str, StrategyFactory],
+        runs: int = 500,
+        runs_per_strategy: Mapping[str, int] | None = None,
+        first_run: int = 0,
+        base_seed: int = 0,
+        n_jobs: int = 2,
+        runs_per_shard: int = 50,
+        published: Mapping[str, Any] | None = None,
+        notes: Sequence[str] = (),
+        progress: bool = True,
+        report: bool = True,
+    ) -> None:
+        self.runs_per_strategy = dict(runs_per_strategy or {})
+        for name, value in (
+            ("n_jobs", n_jobs),
+            ("runs", runs),
+            ("runs_per_shard", runs_per_shard),
+            *((f"runs_per_strategy.{k}", v) for k, v in self.runs_per_strategy.items()),
+        ):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        if first_run < 0:
+            raise ValueError(f"first_run must be >= 0, got {first_run}")
+        if not strategies:
+            raise ValueError("no strategies selected: set strategies=[rs,rea,...]")
+        self.benchmark = benchmark
+        self.settings = parse_protocols(protocols)
+        for setting in self.settings:
+            setting.validate(benchmark)
+        self.strategies = dict(strategies)
+        self.runs, self.first_run, self.base_seed = runs, first_run, base_seed
+        self.n_jobs, self.runs_per_shard = n_jobs, runs_per_shard
+        self.published = dict(published or {})
+        self.notes = list(notes)
+        self.progress, self.report = progress, report
+        # Whole-space look-ups, queried now so that a bad task/metric fails before any work.
+        self.tables = {s.name: build_tables(benchmark, s) for s in self.settings}
+
+    # -- planning ------------------------------------------------------------------
+    def runs_of(self, strategy: str) -> range:
+        count = min(self.runs, self.runs_per_strategy.get(strategy, self.runs))
+        return range(self.first_run, self.first_run + count)
+
+    def plan(self) -> list[_Shard]:
+        """Every shard of this job, in a fixed order."""
+        shards = []
+        for setting in self.settings:
+            for name in self.strategies:
+                runs = self.runs_of(name)
+                for start in range(runs.start, runs.stop, self.runs_per_shard):
+                    last = min(start + self.runs_per_shard, runs.stop) - 1
+                    key = shard_store.ShardKey(setting.protocol, setting.dataset, name, start, last)
+                    shards.append(_Shard(key, setting))
+        return shards
+
+    def spec(self, setting: SearchSetting, strategy: str) -> dict[str, Any]:
+        """Inputs that determine a (setting, strategy) folder's shards."""
+        return {
+            "setting": setting.to_dict(),
+            "strategy": describe_factory(self.strategies[strategy]),
+            "benchmark": f"{type(self.benchmark).__module__}.{type(self.benchmark).__qualname__}",
+            "base_seed": self.base_seed,
+            "runs_per_shard": self.runs_per_shard,
+        }
+
+    # -- running -------------------------------------------------------------------
+    def run(self, out_dir: Path) -> None:
+        """Run the missing shards, then rebuild the summary and the report."""
+        out_dir = Path(out_dir)
+        shards = self.plan()
+        for setting in self.settings:
+            for name in self.strategies:
+                folder = shard_store.ShardKey(setting.protocol, setting.dataset, name, 0, 0).folder
+                shard_store.ensure_spec(out_dir, folder, self.spec(setting, name))
+        shard_store.check_no_overlap(out_dir, [s.key for s in shards])
+        shard_store.remove_stale_tmp(out_dir)
+        self._write_meta(out_dir)
+
+        todo = [s for s in shards if not (out_dir / s.key.relpath).exists()]
+        tasks = (
+            delayed(_run_shard)(
+                out_dir,
+                s.key,
+                s.setting,
+                self.strategies[s.key.strategy],
+                self.tables[s.setting.name],
+                self.benchmark if self.tables[s.setting.name].seeded else None,
+                self.base_seed,
+            )
+            for s in todo
+        )
+        bar = tqdm(
+            total=len(shards),
+            initial=len(shards) - len(todo),
+            unit="shard",
+            desc="search",
+            disable=not self.progress,
+        )
+        with bar:
+            for _ in Parallel(n_jobs=self.n_jobs, return_as="generator_unordered")(tasks):
+                bar.update()
+
+        if self.report:
+            build_report(out_dir)  # rebuilds the summary too
+        else:
+            rebuild_summary(out_dir)
+
+    def _signal_note(self, setting: SearchSetting) -> str:
+        """How the signal was read: one random seed per query, or the seed mean (and why)."""
+        what = (
+            f"- `{setting.name}`: strategies see {setting.search_task} "
+            f"{setting.signal_metric} after {setting.signal_fidelity} epochs, "
+        )
+        if self.tables[setting.name].seeded:
+            return what + "one recorded training seed drawn at random per query."
+        if setting.sample_seed:
+            return what + (
+                "the mean over training seeds: the table holds no per-seed values "
+                "there, so the random seed draw of NB201 is not reproduced."
+            )
+        return what + "the mean over training seeds."
+
+    def _write_meta(self, out_dir: Path) -> None:
+        """Files the report reads besides the shards: settings, published, optimum."""
+        settings = [s.to_dict() for s in self.settings]
+        shard_store.atomic_write_bytes(
+            out_dir / SETTINGS_FILE, json.dumps(settings, indent=1).encode()
+        )
+        if self.published:
+            shard_store.atomic_write_bytes(
+                out_dir / PUBLISHED_FILE, json.dumps(self.published, indent=1).encode()
+            )
+        notes = [self._signal_note(s) for s in self.settings]
+        text = "\n".join(notes + [f"- {n}" for n in self.notes]) + "\n"
+        shard_store.atomic_write_bytes(out_dir / NOTES_FILE, text.encode())
+        rows = {}
+        for setting in self.settings:
+            tables = self.tables[setting.name]
+            for task, values in tables.test.items():
+                best = int(values.argmax())
+                rows[task] = {
+                    "dataset": task,
+                    "metric": setting.test_metric,
+                    "fidelity": setting.test_fidelity,
+                    "best": float(values[best]),
+                    "arch_index": int(tables.arch_index[best]),
+                }
+        shard_store.atomic_write_bytes(
+            out_dir / OPTIMUM_FILE, pd.DataFrame(rows.values()).to_csv(index=False).encode()
+        )
+
+
+def _run_shard(
+    out_dir: Path,
+    key: shard_store.ShardKey,
+    setting: SearchSetting,
+    factory: StrategyFactory,
+    tables: SettingTables,
+    benchmark: Benchmark | None,
+    base_seed: int,
+) -> Path:
+    """Worker: run the shard's runs and store their traces (one atomic file)."""
+    results = []
+    for run in range(key.first, key.last + 1):
+        strategy_seed, rng = run_seeds(
+            base_seed, setting.protocol, setting.dataset, key.strategy, run
+        )
+        strategy = factory(space=tables.space, seed=strategy_seed)
+        keys, signals, costs = search(strategy, setting, tables, benchmark, rng)
+        results.append(RunResult(run, strategy_seed, keys, signals, costs))
+    frame = trace_frame(setting, key.strategy, tables, results)
+    return shard_store.write_shard(out_dir, key, frame)
