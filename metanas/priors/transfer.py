@@ -1,0 +1,362 @@
+"""Leave-one-dataset-out transfer of meta-learned priors, against the search baselines.
+
+For each dataset of one protocol (NATS-Bench: CIFAR-10, CIFAR-100, ImageNet16-120), the
+other datasets are the meta-training tasks: ``meta_seeds`` priors are meta-trained on a
+:class:`RestrictedBenchmark` that raises on every task of the held-out dataset, then every
+method searches the held-out dataset with the runner's own loop and traces
+(:mod:`metanas.runner.search_loop`), under the protocol's budget. Run ``r`` of every method
+gets the same strategy seed (paired comparisons), and meta method runs use prior
+``r % meta_seeds``.
+
+Traces are stored as the runner's shards (resumable: complete shards are skipped), priors
+as ``priors/<dataset>/prior_<m>.pt``; the report (:mod:`metanas.priors.transfer_report`)
+is rebuilt from them at the end.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from joblib import Parallel, delayed
+from tqdm.auto import tqdm
+
+from metanas.priors.meta_policy import PolicyMetaConfig
+from metanas.priors.meta_predictor import PredictorMetaConfig
+from metanas.priors.meta_train import PriorSignal, meta_train_prior
+from metanas.priors.metad2a import ranked_top_k
+from metanas.priors.prior import MetaPrior
+from metanas.priors.restricted import RestrictedBenchmark
+from metanas.priors.transfer_report import (
+    OPTIMA_FILE,
+    RANKED_FILE,
+    SETUP_FILE,
+    write_transfer_report,
+)
+from metanas.runner import shard_store
+from metanas.runner.search_loop import (
+    RunResult,
+    SettingTables,
+    build_tables,
+    search,
+    trace_frame,
+)
+from metanas.runner.seeding import run_seeds
+from metanas.runner.settings import SearchSetting, parse_protocols
+from metanas.runner.strategy_registry import StrategyFactory, describe_factory
+from tabular_bench.benchmark import Benchmark
+
+PAIRED = "paired"  # strategy-name slot of run_seeds: the same seed for every method
+
+
+@dataclass(frozen=True)
+class MetaTrainingConfig:
+    """How priors are meta-trained (one set per held-out dataset).
+
+    :param meta_seeds: independently meta-trained priors per held-out dataset.
+    :param reinforce: settings of the inner REINFORCE learner (those of the search).
+    :param encodings: cell encodings the predictor reads (methods of the space).
+    """
+
+    meta_seeds: int = 10
+    signal: PriorSignal = field(default_factory=PriorSignal)
+    policy: PolicyMetaConfig = field(default_factory=PolicyMetaConfig)
+    predictor: PredictorMetaConfig = field(default_factory=PredictorMetaConfig)
+    reinforce: Mapping[str, float] = field(default_factory=dict)
+    encodings: tuple[str, ...] = ("one_hot", "path_encoding")
+
+    @classmethod
+    def from_dict(cls, spec: Mapping[str, Any]) -> MetaTrainingConfig:
+        known = {"meta_seeds", "signal", "policy", "predictor", "reinforce", "encodings"}
+        if set(spec) - known:
+            raise ValueError(f"meta_training: unknown keys {sorted(set(spec) - known)}; {known}")
+        predictor = dict(spec.get("predictor", {}))
+        if "hidden" in predictor:
+            predictor["hidden"] = tuple(predictor["hidden"])
+        config = cls(
+            meta_seeds=int(spec.get("meta_seeds", 10)),
+            signal=PriorSignal(**spec.get("signal", {})),
+            policy=PolicyMetaConfig(**spec.get("policy", {})),
+            predictor=PredictorMetaConfig(**predictor),
+            reinforce=dict(spec.get("reinforce", {})),
+            encodings=tuple(spec.get("encodings", cls.encodings)),
+        )
+        if config.meta_seeds < 1:
+            raise ValueError(f"meta_training.meta_seeds must be >= 1, got {config.meta_seeds}")
+        return config
+
+
+class TransferJob:
+    """Meta-train on all datasets but one, search that one; every dataset in turn.
+
+    :param benchmark: the full table; meta-training only ever sees restricted views of it.
+    :param protocols: exactly one protocol (``experiments/protocol/*.yaml``); its datasets
+        are the leave-one-out folds.
+    :param baselines: name -> strategy factory (``space=``, ``seed=``).
+    :param meta_methods: name -> factory taking also ``prior=`` (a :class:`MetaPrior`); a
+        ``None`` factory drops the method (how an experiment yaml removes an inherited one).
+    :param meta_training: :class:`MetaTrainingConfig` fields.
+    :param runs: runs (seeds) per (held-out dataset, method); the paired tests need >= 100.
+    :param runs_per_method: fewer runs for named slow methods.
+    :param metad2a: ``{top_k, runs, published: {dataset: accuracy}}`` of the MetaD2A
+        protocol (best test accuracy among the ``top_k`` cells ranked highest).
+    :param report_dir: where the report (summary, tests, table, figures) is written;
+        ``None`` writes it into ``out_dir``.
+    """
+
+    def __init__(
+        self,
+        *,
+        benchmark: Benchmark,
+        protocols: Mapping[str, Mapping[str, Any]],
+        baselines: Mapping[str, StrategyFactory],
+        meta_methods: Mapping[str, StrategyFactory],
+        meta_training: Mapping[str, Any] | None = None,
+        runs: int = 100,
+        runs_per_method: Mapping[str, int] | None = None,
+        base_seed: int = 0,
+        n_jobs: int = 1,
+        runs_per_shard: int = 50,
+        metad2a: Mapping[str, Any] | None = None,
+        report_dir: str | None = None,
+        progress: bool = True,
+    ) -> None:
+        if len(protocols) != 1:
+            raise ValueError(
+                f"the transfer job takes exactly one protocol (e.g. protocol=[nats]), "
+                f"got {list(protocols)}"
+            )
+        self.settings = parse_protocols(protocols)
+        if len(self.settings) < 2:
+            raise ValueError("leave-one-dataset-out needs a protocol with >= 2 datasets")
+        for setting in self.settings:
+            setting.validate(benchmark)
+        meta_methods = {k: v for k, v in meta_methods.items() if v is not None}
+        clash = set(baselines) & set(meta_methods)
+        if clash or not baselines or not meta_methods:
+            raise ValueError(
+                f"need >= 1 baseline and >= 1 meta method with distinct names (clash: {clash})"
+            )
+        self.runs_per_method = {k: int(v) for k, v in (runs_per_method or {}).items()}
+        for name, value in (
+            ("runs", runs),
+            ("n_jobs", n_jobs),
+            ("runs_per_shard", runs_per_shard),
+            *self.runs_per_method.items(),
+        ):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        self.benchmark = benchmark
+        self.baselines = dict(baselines)
+        self.meta_methods = dict(meta_methods)
+        self.meta = MetaTrainingConfig.from_dict(meta_training or {})
+        self.runs, self.base_seed = runs, base_seed
+        self.n_jobs, self.runs_per_shard = n_jobs, runs_per_shard
+        self.metad2a = {"top_k": 30, "runs": 10, "published": {}, **dict(metad2a or {})}
+        self.report_dir = Path(report_dir) if report_dir else None
+        self.progress = progress
+        self.tables = {s.dataset: build_tables(benchmark, s) for s in self.settings}
+        # Fail before any meta-training if the views cannot serve the prior's signal.
+        for held_out in self.settings:
+            view = self.training_view(held_out)
+            for task in self.training_tasks(held_out):
+                view.query(
+                    0, task=task, fidelity=self.meta.signal.fidelity, metric=self.meta.signal.metric
+                )
+
+    # -- folds ---------------------------------------------------------------------
+    def training_tasks(self, held_out: SearchSetting) -> list[str]:
+        """Search tasks of the meta-training datasets (their tables teach the prior)."""
+        return [s.search_task for s in self.settings if s.dataset != held_out.dataset]
+
+    def training_view(self, held_out: SearchSetting) -> RestrictedBenchmark:
+        """The benchmark as meta-training for ``held_out`` may see it."""
+        allowed = [
+            task
+            for s in self.settings
+            if s.dataset != held_out.dataset
+            for task in (s.search_task, s.test_task)
+        ]
+        return RestrictedBenchmark(self.benchmark, allowed)
+
+    def meta_train(self, held_out: SearchSetting, meta_seed: int) -> MetaPrior:
+        """One prior for ``held_out``; it reads nothing but the training view.
+
+        Sets torch to one thread: the tiny MLPs run fastest so on a shared 2-core machine.
+        """
+        seed, _ = run_seeds(self.base_seed, held_out.protocol, held_out.dataset, "meta", meta_seed)
+        torch.set_num_threads(1)
+        return meta_train_prior(
+            self.training_view(held_out),
+            self.training_tasks(held_out),
+            signal=self.meta.signal,
+            policy=self.meta.policy,
+            predictor=self.meta.predictor,
+            reinforce_kwargs=self.meta.reinforce,
+            encodings=self.meta.encodings,
+            seed=seed,
+        )
+
+    def runs_of(self, method: str) -> range:
+        return range(min(self.runs, self.runs_per_method.get(method, self.runs)))
+
+    # -- running -------------------------------------------------------------------
+    def run(self, out_dir: Path) -> None:
+        """Meta-train what is missing, run the missing shards, then write the report."""
+        out_dir = Path(out_dir)
+        shard_store.remove_stale_tmp(out_dir)
+        self._write_setup(out_dir)
+        priors = {s.dataset: self._priors(out_dir, s) for s in self.settings}
+        self._write_ranked(out_dir, priors)
+        todo = []
+        for setting in self.settings:
+            for name, factory in {**self.baselines, **self.meta_methods}.items():
+                folder = shard_store.ShardKey(setting.protocol, setting.dataset, name, 0, 0).folder
+                shard_store.ensure_spec(out_dir, folder, self._spec(setting, name, factory))
+                runs = self.runs_of(name)
+                for first in range(0, runs.stop, self.runs_per_shard):
+                    last = min(first + self.runs_per_shard, runs.stop) - 1
+                    key = shard_store.ShardKey(setting.protocol, setting.dataset, name, first, last)
+                    if not (out_dir / key.relpath).exists():
+                        meta = priors[setting.dataset] if name in self.meta_methods else None
+                        todo.append((key, setting, factory, meta))
+        jobs = (
+            delayed(_run_shard)(
+                out_dir,
+                key,
+                setting,
+                factory,
+                self.tables[setting.dataset],
+                meta,
+                self.benchmark if self.tables[setting.dataset].seeded else None,
+                self.base_seed,
+            )
+            for key, setting, factory, meta in todo
+        )
+        with tqdm(total=len(todo), unit="shard", desc="transfer", disable=not self.progress) as bar:
+            for _ in Parallel(n_jobs=self.n_jobs, return_as="generator_unordered")(jobs):
+                bar.update()
+        write_transfer_report(out_dir, self.report_dir or out_dir)
+
+    def _priors(self, out_dir: Path, held_out: SearchSetting) -> list[MetaPrior]:
+        """Load or meta-train the ``meta_seeds`` priors of one held-out dataset."""
+        relative = Path("priors") / held_out.dataset
+        # Priors from another meta-training configuration are refused, never reused.
+        shard_store.ensure_spec(out_dir, relative, self._meta_spec(held_out))
+        folder = out_dir / relative
+        paths = [folder / f"prior_{m}.pt" for m in range(self.meta.meta_seeds)]
+        missing = [m for m, p in enumerate(paths) if not p.exists()]
+        trained = Parallel(n_jobs=self.n_jobs)(
+            delayed(self.meta_train)(held_out, m) for m in missing
+        )
+        for m, prior in zip(missing, trained, strict=True):
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = paths[m].with_suffix(".tmp")
+            torch.save(asdict(prior), tmp)
+            tmp.replace(paths[m])
+        return [MetaPrior(**torch.load(p, weights_only=False)) for p in paths]
+
+    def _spec(self, setting: SearchSetting, name: str, factory: StrategyFactory) -> dict:
+        spec = {
+            "setting": setting.to_dict(),
+            "strategy": describe_factory(factory),
+            "base_seed": self.base_seed,
+            "runs_per_shard": self.runs_per_shard,
+        }
+        if name in self.meta_methods:
+            spec.update(self._meta_spec(setting))
+        return spec
+
+    def _meta_spec(self, held_out: SearchSetting) -> dict:
+        """Inputs that determine the priors of ``held_out``."""
+        return {
+            "meta_training": json.loads(json.dumps(asdict(self.meta), default=repr)),
+            "training_tasks": self.training_tasks(held_out),
+            "base_seed": self.base_seed,
+        }
+
+    def _write_setup(self, out_dir: Path) -> None:
+        """What the report needs besides traces: optima, families, budgets, published."""
+        optima = []
+        for s in self.settings:
+            test = self.tables[s.dataset].test[s.test_task]
+            best = test.max()
+            optima.append(
+                {
+                    "dataset": s.dataset,
+                    "test_task": s.test_task,
+                    "budget_s": s.budget_s,
+                    "optimum_test_acc": float(best),
+                    # Ties count: CIFAR-10's two best cells share 94.3733.
+                    "optimum_arch_indices": ";".join(
+                        str(i) for i in self.tables[s.dataset].arch_index[test >= best]
+                    ),
+                    "training_tasks": ";".join(self.training_tasks(s)),
+                }
+            )
+        shard_store.atomic_write_bytes(
+            out_dir / OPTIMA_FILE, pd.DataFrame(optima).to_csv(index=False).encode()
+        )
+        setup = {
+            "families": {
+                **{n: "baseline" for n in self.baselines},
+                **{n: "meta" for n in self.meta_methods},
+            },
+            "metad2a": self.metad2a,
+            "meta_seeds": self.meta.meta_seeds,
+            "protocol": self.settings[0].protocol,
+        }
+        shard_store.atomic_write_bytes(out_dir / SETUP_FILE, json.dumps(setup, indent=1).encode())
+
+    def _write_ranked(self, out_dir: Path, priors: Mapping[str, Sequence[MetaPrior]]) -> None:
+        """MetaD2A protocol on the priors alone (zero held-out queries)."""
+        rows = []
+        for s in self.settings:
+            tables = self.tables[s.dataset]
+            test = tables.test[s.test_task]
+            for m, prior in enumerate(priors[s.dataset][: self.metad2a["runs"]]):
+                for ranking, keys in ranked_top_k(prior, self.metad2a["top_k"]).items():
+                    rows.append(
+                        {
+                            "dataset": s.dataset,
+                            "ranking": ranking,
+                            "meta_seed": m,
+                            "best_test_acc": float(test[keys].max()),
+                        }
+                    )
+        shard_store.atomic_write_bytes(
+            out_dir / RANKED_FILE, pd.DataFrame(rows).to_csv(index=False).encode()
+        )
+
+
+def _run_shard(
+    out_dir: Path,
+    key: shard_store.ShardKey,
+    setting: SearchSetting,
+    factory: StrategyFactory,
+    tables: SettingTables,
+    priors: Sequence[MetaPrior] | None,
+    benchmark: Benchmark | None,
+    base_seed: int,
+) -> Path:
+    """Worker: the shard's runs, traced with each evaluated cell's test accuracy."""
+    torch.set_num_threads(1)
+    results = []
+    for run in range(key.first, key.last + 1):
+        seed, rng = run_seeds(base_seed, setting.protocol, setting.dataset, PAIRED, run)
+        extra: dict[str, Any] = {}
+        if priors is not None:
+            extra["prior"] = priors[run % len(priors)]
+        strategy = factory(space=tables.space, seed=seed, **extra)
+        keys, signals, costs = search(strategy, setting, tables, benchmark, rng)
+        results.append(RunResult(run, seed, keys, signals, costs))
+    frame = trace_frame(setting, key.strategy, tables, results)
+    frame["test_acc"] = tables.test[setting.test_task][np.concatenate([r.keys for r in results])]
+    frame["meta_seed"] = frame["run"] % len(priors) if priors is not None else -1
+    return shard_store.write_shard(out_dir, key, frame)

@@ -1,0 +1,134 @@
+"""The transfer job on a synthetic table: leak guard, pairing, resume, report columns."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from metanas.priors.policy_strategies import PriorEvolution, PriorReinforce
+from metanas.priors.predictor_bo import PredictorBO
+from metanas.priors.restricted import HeldOutTaskError
+from metanas.priors.transfer import TransferJob
+from metanas.runner.strategy_registry import load_strategies
+from priors.synthetic import SyntheticBenchmark
+
+PROTOCOL = {
+    "toy": {
+        "signal": {"metric": "valid_acc", "fidelity": 12},
+        "test": {"metric": "test_acc", "fidelity": 200},
+        "settings": {t: {"search_task": t, "budget_s": 250.0} for t in ("t1", "t2", "t3")},
+    }
+}
+META = {
+    "meta_seeds": 2,
+    "policy": {"meta_iterations": 2, "inner_steps": 10},
+    "predictor": {"hidden": [8], "meta_iterations": 3, "support": 5, "query": 10},
+    "encodings": ["one_hot"],
+}
+
+
+def _job(benchmark: SyntheticBenchmark, **kwargs: object) -> TransferJob:
+    return TransferJob(
+        benchmark=benchmark,
+        protocols=PROTOCOL,
+        baselines=load_strategies(["rs", "rea"]),
+        meta_methods={
+            "meta_reinforce": functools.partial(PriorReinforce),
+            "meta_rea": functools.partial(PriorEvolution, population_size=4, sample_size=2),
+            "meta_bo": functools.partial(PredictorBO, finetune_steps=2, refit_every=4),
+        },
+        meta_training=META,
+        runs=4,
+        runs_per_shard=2,
+        metad2a={"top_k": 5, "runs": 2, "published": {}},
+        progress=False,
+        **kwargs,
+    )
+
+
+def test_meta_training_never_reads_the_held_out_task() -> None:
+    held_out_changed = SyntheticBenchmark(shift=5.0)
+    original = SyntheticBenchmark()
+    job_a, job_b = _job(original), _job(held_out_changed)
+    t3 = next(s for s in job_a.settings if s.dataset == "t3")
+    with pytest.raises(HeldOutTaskError):
+        job_a.training_view(t3).query(0, task="t3", fidelity=12)
+    original.queried_tasks.clear()
+    prior_a = job_a.meta_train(t3, 0)
+    assert original.queried_tasks == {"t1", "t2"}
+    # Changing the held-out table changes nothing that meta-training produces.
+    prior_b = job_b.meta_train(t3, 0)
+    np.testing.assert_array_equal(prior_a.logits, prior_b.logits)
+    assert all(torch.equal(prior_a.predictor[k], prior_b.predictor[k]) for k in prior_a.predictor)
+    assert prior_a.training_tasks == ("t1", "t2")
+
+
+@pytest.mark.slow
+def test_job_runs_pairs_seeds_resumes_and_reports(tmp_path: Path) -> None:
+    job = _job(SyntheticBenchmark())
+    job.run(tmp_path)
+    summary = pd.read_csv(tmp_path / "transfer_summary.csv")
+    assert set(summary["dataset"]) == {"t1", "t2", "t3"}
+    assert set(summary["family"]) == {"meta", "baseline"}
+    assert (summary["runs"] == 4).all()
+    for column in (
+        "queries_to_optimum_median",
+        "queries_to_within_0.5_median",
+        "final_test_acc_mean",
+        "final_test_acc_std",
+        "optimum_never_share",
+    ):
+        assert summary[column].notna().all()
+    traces = pd.concat(pd.read_parquet(p) for p in tmp_path.rglob("runs_*.parquet"))
+    seeds = traces.groupby(["dataset", "run"])["seed"].nunique()
+    assert (seeds == 1).all(), "run r of every method must share its seed"
+    assert (traces.loc[traces["strategy"].str.startswith("meta"), "meta_seed"] >= 0).all()
+    tests = pd.read_csv(tmp_path / "transfer_tests.csv")
+    assert len(tests) == 3 * 3 and set(tests["best_baseline"]) <= {"rs", "rea"}
+    assert "## Part B" in (tmp_path / "table.md").read_text()
+
+    # Resume: a deleted shard is re-run identically; the summary does not change.
+    shard = min(tmp_path.rglob("runs_*.parquet"))
+    before = pd.read_parquet(shard)
+    shard.unlink()
+    _job(SyntheticBenchmark()).run(tmp_path)
+    pd.testing.assert_frame_equal(pd.read_parquet(shard), before)
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "transfer_summary.csv"), summary)
+
+    # Another meta-training configuration must not reuse the stored priors.
+    changed = _job(SyntheticBenchmark())
+    changed.meta = dataclasses.replace(changed.meta, meta_seeds=3)
+    with pytest.raises(ValueError, match="different configuration"):
+        changed.run(tmp_path)
+
+
+def test_bad_job_input_is_rejected_before_work() -> None:
+    bench = SyntheticBenchmark()
+    base, meta = {"rs": load_strategies(["rs"])["rs"]}, {"m": PriorReinforce}
+    with pytest.raises(ValueError, match="exactly one protocol"):
+        TransferJob(
+            benchmark=bench,
+            protocols={**PROTOCOL, "b": PROTOCOL["toy"]},
+            baselines=base,
+            meta_methods=meta,
+        )
+    with pytest.raises(ValueError, match="distinct names"):
+        TransferJob(
+            benchmark=bench, protocols=PROTOCOL, baselines=base, meta_methods={"rs": PriorReinforce}
+        )
+    with pytest.raises(ValueError, match=">= 1 meta method"):
+        TransferJob(benchmark=bench, protocols=PROTOCOL, baselines=base, meta_methods={"m": None})
+    with pytest.raises(ValueError, match="unknown keys"):
+        TransferJob(
+            benchmark=bench,
+            protocols=PROTOCOL,
+            baselines=base,
+            meta_methods=meta,
+            meta_training={"meta_sedes": 3},
+        )

@@ -1,0 +1,48 @@
+"""The transfer experiment on the real NAS-Bench-201 table, reduced to seconds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.utils import instantiate
+from omegaconf import OmegaConf
+
+from metanas.priors.restricted import HeldOutTaskError
+
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "experiments"
+
+
+@pytest.mark.slow
+def test_nb201_transfer_tiny_runs_on_the_real_table(real_data: Path, tmp_path: Path) -> None:
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose(
+            config_name="config",
+            overrides=["experiment=nb201_transfer_tiny", "runs=2", "job.runs_per_shard=2"],
+        )
+    job_cfg = OmegaConf.to_container(cfg.job, resolve=True)
+    job = instantiate(job_cfg)
+    assert [s.dataset for s in job.settings] == ["cifar10", "cifar100", "ImageNet16-120"]
+    # Held-out CIFAR-10: neither of its tasks is visible to meta-training.
+    cifar10 = job.settings[0]
+    view = job.training_view(cifar10)
+    assert set(view.tasks) == {"cifar100", "ImageNet16-120"}
+    for task in ("cifar10-valid", "cifar10"):
+        with pytest.raises(HeldOutTaskError):
+            view.query(0, task=task, fidelity=200, metric="test_acc")
+
+    job.run(tmp_path)
+    summary = pd.read_csv(tmp_path / "transfer_summary.csv")
+    assert set(summary["dataset"]) == {"cifar10", "cifar100", "ImageNet16-120"}
+    assert set(summary["method"]) == {"rs", "reinforce", "meta_reinforce", "meta_rea", "meta_bo"}
+    optima = pd.read_csv(tmp_path / "transfer_optima.csv", dtype=str).set_index("dataset")
+    # The table's best 200-epoch test accuracies (NB201 paper): CIFAR-10's two best cells tie.
+    assert set(optima.loc["cifar10", "optimum_arch_indices"].split(";")) == {"6111", "13714"}
+    assert float(optima.loc["cifar100", "optimum_test_acc"]) == pytest.approx(73.5133, abs=1e-3)
+    assert float(optima.loc["ImageNet16-120", "optimum_test_acc"]) == pytest.approx(47.3111, 1e-4)
+    assert (
+        summary["final_test_acc_mean"]
+        <= summary["dataset"].map(optima["optimum_test_acc"].astype(float)) + 1e-9
+    ).all()
