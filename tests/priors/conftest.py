@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-import torch
 
 from priors.synthetic import SyntheticBenchmark
 
@@ -16,9 +13,5 @@ def toy_benchmark() -> SyntheticBenchmark:
 
 
 @pytest.fixture(autouse=True)
-def one_torch_thread() -> Iterator[None]:
-    """Tiny MLPs run fastest on one thread; two threads thrash on a shared 2-core box."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _single_thread(one_torch_thread: None) -> None:
+    """Tiny MLPs run fastest on one thread (the shared ``one_torch_thread`` fixture)."""
