@@ -225,6 +225,11 @@ def _run_shard(
     base_seed: int,
 ) -> Path:
     """Worker: run the shard's runs and store their traces (one atomic file)."""
+    # Parallelism is across worker processes; torch (Optuna's GP sampler) inside a worker
+    # must not spawn threads of its own, which made the GP 5-10x slower on 2 cores.
+    import torch
+
+    torch.set_num_threads(1)
     results = []
     for run in range(key.first, key.last + 1):
         strategy_seed, rng = run_seeds(
