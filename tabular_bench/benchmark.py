@@ -52,8 +52,27 @@ class Benchmark(ABC):
         return self._cost(self._check(keys, task, fidelity), task, fidelity)
 
     def is_measured(self, keys: np.ndarray | int, *, task: str) -> np.ndarray:
-        """True where the value comes from training, False where a surrogate predicts it."""
-        return np.ones(np.atleast_1d(keys).shape, dtype=bool)
+        """True where the value comes from training, False where a surrogate predicts it.
+
+        Concrete (all measured) so that purely synthetic benchmarks need not override it.
+        """
+        return np.ones(np.atleast_1d(self.space.validate_keys(keys)).shape, dtype=bool)
+
+    def index_of(self, keys: np.ndarray | int) -> np.ndarray:
+        """Official architecture index of each key (what traces and reports show).
+
+        Default: the space's published order (:meth:`CellSearchSpace.official_index`),
+        which is the key itself for a space without one.
+        """
+        return self.space.official_index(np.atleast_1d(keys))
+
+    def identity(self) -> dict[str, str]:
+        """What tells this benchmark's values apart from another's, for resume checks.
+
+        A search resumed against a different identity would mix traces of different
+        objectives; subclasses add what their values depend on (table checksum, seeds).
+        """
+        return {"class": f"{type(self).__module__}.{type(self).__qualname__}"}
 
     # -- hooks ---------------------------------------------------------------------
     @abstractmethod
@@ -79,7 +98,4 @@ class Benchmark(ABC):
             raise KeyError(
                 f"unknown fidelity {fidelity!r}; this benchmark has epochs {self.fidelities}"
             )
-        arr = np.atleast_1d(np.asarray(keys, dtype=np.int64))
-        if arr.size and (arr.min() < 0 or arr.max() >= self.space.size):
-            raise ValueError(f"architecture keys lie in [0, {self.space.size})")
-        return arr
+        return np.atleast_1d(self.space.validate_keys(keys))

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 ENV_VAR = "METANAS_DATA"
+CACHE_ENV_VAR = "METANAS_CACHE"
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -43,3 +44,10 @@ def data_file(relative: str, *, origin: str) -> Path:
             f"`export {ENV_VAR}=/path/to/data` (expected layout: <data>/{relative})."
         )
     return path
+
+
+def cache_root(override: str | Path | None = None) -> Path:
+    """Where decoded datasets and converted tables are cached: ``override``, else
+    ``$METANAS_CACHE``, else ``~/.cache/metanas``."""
+    root = override or os.environ.get(CACHE_ENV_VAR) or Path.home() / ".cache" / "metanas"
+    return Path(root).expanduser()

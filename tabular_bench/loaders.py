@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import warnings
 from pathlib import Path
 
-from tabular_bench.data_dir import data_file
+from tabular_bench.data_dir import DataNotFoundError, cache_root, data_file
 from tabular_bench.importers import import_archive, import_csv
 from tabular_bench.importers.nats_bench import archive_sha256
+from tabular_bench.importers.nb201_csv import NB201_ORIGIN
 from tabular_bench.store import Table, TableCorruptError, file_sha256, write_table
 from tabular_bench.tabular import TabularBenchmark
 
-CACHE_ENV_VAR = "METANAS_CACHE"
 NB201_CSV = "nb201/nb201_all.csv.gz"
-NB201_ORIGIN = (
-    "the NAS-Bench-201 / NATS-Bench topology results (https://github.com/D-X-Y/NATS-Bench): "
-    "the shared table nb201_all.csv.gz is an export of NATS-tss-v1_0-3ffb9-simple. With "
-    "that archive, pass its directory instead (tabular_bench.loaders.nb201(path=DIR)) or "
-    "convert it once: python -m tabular_bench.importers nats DIR nb201.h5"
-)
 
 
 def nb201(path: str | None = None, cache_dir: str | None = None) -> TabularBenchmark:
@@ -33,14 +26,14 @@ def nb201(path: str | None = None, cache_dir: str | None = None) -> TabularBench
     """
     source = Path(path) if path is not None else data_file(NB201_CSV, origin=NB201_ORIGIN)
     if not source.exists():
-        raise FileNotFoundError(f"no NAS-Bench-201 table at {source}; it comes from {NB201_ORIGIN}")
+        raise DataNotFoundError(f"no NAS-Bench-201 table at {source}; it comes from {NB201_ORIGIN}")
     if source.suffix == ".h5":
         return TabularBenchmark.from_file(source)
     if source.is_dir():
         digest, convert = archive_sha256(source), import_archive
     else:
         digest, convert = file_sha256(source), import_csv
-    cache = _cache_root(cache_dir) / f"nb201-{digest[:20]}.h5"
+    cache = cache_root(cache_dir) / f"nb201-{digest[:20]}.h5"
     if cache.exists():
         try:
             return TabularBenchmark.from_file(cache)
@@ -48,9 +41,4 @@ def nb201(path: str | None = None, cache_dir: str | None = None) -> TabularBench
             warnings.warn(f"rebuilding corrupt cache: {err}", stacklevel=2)
     table: Table = convert(source)
     write_table(table, cache)
-    return TabularBenchmark.from_table(table)
-
-
-def _cache_root(cache_dir: str | None) -> Path:
-    root = cache_dir or os.environ.get(CACHE_ENV_VAR) or Path.home() / ".cache" / "metanas"
-    return Path(root).expanduser()
+    return TabularBenchmark(table)

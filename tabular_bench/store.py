@@ -8,7 +8,9 @@ On-disk schema (``SCHEMA_VERSION`` 1), modelled on syne-tune's blackbox layout::
                                   checksum (sha256 of every array below, see _checksum)
     /archs/code            (n, E) int8     op index per edge, rows in table order
     /archs/string          (n,)   bytes    official architecture string (ASCII)
-    /archs/index           (n,)   int32    official index of each row (NAS-Bench-201 order)
+    /archs/index           (n,)   int32    official index of each row: the space's published
+                                           order (NAS-Bench-201's for nb201; the key for a
+                                           space without one, see CellSearchSpace.official_index)
     /tasks/<task>/values   (n, n_seeds, n_fidelities, n_metrics) float32, NaN = missing
                            attrs: metrics (e.g. ["valid_acc", "test_acc"]),
                                   fidelities (epochs, e.g. [12, 200])
@@ -17,22 +19,23 @@ On-disk schema (``SCHEMA_VERSION`` 1), modelled on syne-tune's blackbox layout::
     /tasks/<task>/measured (n,) bool   False where a surrogate, not training, gave the row
 
 Accuracies are in percent. Where a source records only the mean over seeds, the mean is
-stored as seed 0 and the other seeds are NaN. Writes are atomic (temporary file, then
-``os.replace``); reads verify the checksum, so a truncated or corrupt file raises
-:class:`TableCorruptError` instead of returning wrong numbers.
+stored as seed 0 and the other seeds are NaN. Writes are atomic
+(:func:`tabular_bench.atomic_io.atomic_write`); reads verify the checksum, so a truncated
+or corrupt file raises :class:`TableCorruptError` instead of returning wrong numbers.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 
 import h5py
 import numpy as np
+
+from tabular_bench.atomic_io import atomic_write
 
 SCHEMA_VERSION = 1
 
@@ -74,6 +77,14 @@ class TaskData:
                 f"({n}, {n_fid}) / ({n},)"
             )
 
+    def seed_mean(self) -> np.ndarray:
+        """Mean over recorded seeds, ``(n, fidelities, metrics)`` float64; NaN where none."""
+        recorded = ~np.isnan(self.values)
+        count = recorded.sum(axis=1)
+        total = np.where(recorded, self.values, 0.0).sum(axis=1, dtype=np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(count > 0, total / count, np.nan)
+
 
 @dataclass(frozen=True)
 class Table:
@@ -99,15 +110,17 @@ class Table:
     def num_archs(self) -> int:
         return int(self.codes.shape[0])
 
+    @cached_property
+    def checksum(self) -> str:
+        """sha256 of the stored arrays (the file's ``checksum`` attribute once written)."""
+        return _checksum(_arrays(self))
+
 
 def write_table(table: Table, path: str | Path) -> Path:
     """Write ``table`` to ``path`` atomically; returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     arrays = _arrays(table)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+
+    def write(tmp: Path) -> None:
         with h5py.File(tmp, "w") as f:
             f.attrs["schema_version"] = SCHEMA_VERSION
             f.attrs["space"] = table.space
@@ -121,14 +134,8 @@ def write_table(table: Table, path: str | Path) -> Path:
                 group = f[f"tasks/{name}"]
                 group.attrs["metrics"] = list(task.metrics)
                 group.attrs["fidelities"] = np.asarray(task.fidelities, dtype=np.int64)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
+
+    return atomic_write(path, write)
 
 
 def read_table(path: str | Path) -> Table:

@@ -52,17 +52,13 @@ class TabularBenchmark(Benchmark):
 
     # -- construction ----------------------------------------------------------------
     @classmethod
-    def from_table(cls, table: Table, space: CellSearchSpace = NB201) -> TabularBenchmark:
-        return cls(table, space)
-
-    @classmethod
     def from_file(cls, path: str | Path, space: CellSearchSpace = NB201) -> TabularBenchmark:
         """Load an HDF5 table written by :func:`tabular_bench.store.write_table`."""
         return cls(read_table(path), space)
 
     # -- official index ----------------------------------------------------------------
     def index_of(self, keys: np.ndarray | int) -> np.ndarray:
-        """Official (NAS-Bench-201) index of each key."""
+        """Official index of each key, as the table stores it (``archs/index``)."""
         return self._index_of_key[self._rows(keys)[1]]
 
     def keys_of(self, indices: np.ndarray | int) -> np.ndarray:
@@ -78,6 +74,15 @@ class TabularBenchmark(Benchmark):
     def is_measured(self, keys: np.ndarray | int, *, task: str) -> np.ndarray:
         rows = self._rows(keys)[0]
         return self._task(task).data.measured[rows]
+
+    def identity(self) -> dict[str, str]:
+        """Class, the table's source and its array checksum (``created`` is left out, so a
+        table imported in memory and the same table read back from its cache agree)."""
+        return {
+            **super().identity(),
+            "source_sha256": self.table.provenance.source_sha256,
+            "checksum": self.table.checksum,
+        }
 
     # -- hooks -------------------------------------------------------------------------
     def _query(
@@ -112,9 +117,7 @@ class TabularBenchmark(Benchmark):
     # -- helpers -----------------------------------------------------------------------
     def _rows(self, keys: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
         """Rows and validated keys; ``KeyError`` for keys outside the space or table."""
-        keys = np.atleast_1d(np.asarray(keys, dtype=np.int64))
-        if keys.size and (keys.min() < 0 or keys.max() >= self.space.size):
-            raise ValueError(f"architecture keys lie in [0, {self.space.size})")
+        keys = np.atleast_1d(self.space.validate_keys(keys))
         rows = self._row_of_key[keys]
         if (rows < 0).any():
             missing = keys[rows < 0][:5].tolist()
@@ -148,12 +151,9 @@ def _prepare(data: TaskData) -> _Prepared:
     values = np.moveaxis(data.values, 1, -1)  # (n, fidelities, metrics, seeds)
     recorded = ~np.isnan(values)
     count = recorded.sum(axis=-1)
-    total = np.where(recorded, values, 0.0).sum(axis=-1, dtype=np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(count > 0, total / count, np.nan)
     if (recorded[..., 1:] <= recorded[..., :-1]).all():  # importers write seeds first
         packed = values
     else:
         order = np.argsort(~recorded, axis=-1, kind="stable")
         packed = np.take_along_axis(values, order, axis=-1)
-    return _Prepared(data=data, mean=mean, packed=packed, count=count)
+    return _Prepared(data=data, mean=data.seed_mean(), packed=packed, count=count)

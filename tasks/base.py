@@ -17,8 +17,6 @@ import torch
 
 from tasks.episodes import FewShotPool
 
-SPLITS = ("train", "val", "test")
-
 
 @dataclass(frozen=True)
 class LabelledImages:
@@ -168,7 +166,11 @@ class TaskDistribution(ABC):
 
     @abstractmethod
     def whole_tasks(self, meta_split: str | None = None) -> list[WholeTask]:
-        """Whole tasks, optionally only those whose classes all lie in ``meta_split``."""
+        """Whole tasks, optionally only those whose classes all lie in ``meta_split``.
+
+        Implementations raise ``KeyError`` for an unknown ``meta_split`` and return through
+        :meth:`require_tasks`, so a typo or an empty selection is an error, not ``[]``.
+        """
 
     def check_split(self, split: str) -> None:
         if split not in self.splits:
@@ -177,6 +179,18 @@ class TaskDistribution(ABC):
                 + (" (configure a validation split, e.g. num_val=100 for Omniglot)"
                    if split == "val" else "")
             )
+
+    def require_tasks(self, tasks: list[WholeTask], meta_split: str | None) -> list[WholeTask]:
+        """``tasks``, or an error when none is left: an empty list would let a run
+        silently do nothing."""
+        if tasks:
+            return tasks
+        where = "in total" if meta_split is None else f"in meta-split {meta_split!r}"
+        raise ValueError(
+            f"{type(self).__name__} has no whole task {where}; a whole task counts for a "
+            f"meta-split only if all its classes lie in it. Meta-splits: {self.splits}; "
+            "check meta_split, or the split and task settings (e.g. classes_per_task)"
+        )
 
     def pool(
         self, split: str, *, device: torch.device | str = "cpu",
@@ -238,6 +252,8 @@ class ClassSplitTasks(TaskDistribution):
         return self.train.select(names).concat(self.test.select(names))
 
     def whole_tasks(self, meta_split: str | None = None) -> list[WholeTask]:
+        if meta_split is not None:
+            self.check_split(meta_split)
         tasks = []
         for group, names in self.task_groups.items():
             owners = {self._class_split.get(n) for n in names}
@@ -247,4 +263,4 @@ class ClassSplitTasks(TaskDistribution):
             tasks.append(WholeTask.from_images(
                 group, self.train.select(names), self.test.select(names), owner
             ))
-        return tasks
+        return self.require_tasks(tasks, meta_split)

@@ -6,10 +6,8 @@ straight from its zip. Decoded images are cached under ``$METANAS_CACHE``.
 
 from __future__ import annotations
 
-import io
-import zipfile
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -18,8 +16,10 @@ from PIL import Image
 from tasks.base import ClassSplitTasks, LabelledImages
 from tasks.cache import cached_arrays, fingerprint
 from tasks.errors import CorruptDataError, DataNotFoundError
+from tasks.zip_images import decode_image, open_zip, read_member
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
+FETCH_AGAIN = "fetch the zip again"
 
 
 def _files(root: Path, max_per_class: int | None) -> Iterator[tuple[str, str, bytes | Path]]:
@@ -32,11 +32,7 @@ def _files(root: Path, max_per_class: int | None) -> Iterator[tuple[str, str, by
         return max_per_class is None or taken[label] <= max_per_class
 
     if root.suffix == ".zip":
-        try:
-            archive = zipfile.ZipFile(root)
-        except zipfile.BadZipFile as exc:
-            raise CorruptDataError(f"{root} is not a readable zip ({exc}): fetch it again") from exc
-        with archive:
+        with open_zip(root, FETCH_AGAIN) as archive:
             names = [n for n in archive.namelist() if n.lower().endswith(IMAGE_SUFFIXES)]
             for name in sorted(names, key=lambda n: n.split("/")[-2:]):
                 parts = name.split("/")
@@ -46,33 +42,34 @@ def _files(root: Path, max_per_class: int | None) -> Iterator[tuple[str, str, by
                         "[<prefix>/]<class>/<image> (ImageFolder layout)"
                     )
                 if wanted(parts[-2]):
-                    yield parts[-2], parts[-1], archive.read(name)
+                    yield parts[-2], parts[-1], read_member(archive, name, FETCH_AGAIN)
         return
     for path in sorted(p for p in root.glob("*/*") if p.suffix.lower() in IMAGE_SUFFIXES):
         if wanted(path.parent.name):
             yield path.parent.name, path.name, path
 
 
-def _decode(data: bytes | Path, mode: str, size: int | None, where: str) -> np.ndarray:
-    try:
-        image = Image.open(io.BytesIO(data) if isinstance(data, bytes) else data).convert(mode)
+def _to_pixels(mode: str, size: int | None) -> Callable[[Image.Image], np.ndarray]:
+    """Convert to ``mode``, resize to ``size`` squared if needed, return ``(C, H, W)``."""
+
+    def convert(image: Image.Image) -> np.ndarray:
+        image = image.convert(mode)
         if size is not None and image.size != (size, size):
             image = image.resize((size, size), resample=Image.Resampling.BILINEAR)
         pixels = np.asarray(image, dtype=np.uint8)
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise CorruptDataError(
-            f"cannot decode image {where} ({exc}): the file is corrupt; replace or delete it"
-        ) from exc
-    return pixels[None] if pixels.ndim == 2 else pixels.transpose(2, 0, 1)
+        return pixels[None] if pixels.ndim == 2 else pixels.transpose(2, 0, 1)
+
+    return convert
 
 
 def _read(root: Path, mode: str, size: int | None, max_per_class: int | None
           ) -> dict[str, np.ndarray]:
     per_class: dict[str, list[np.ndarray]] = defaultdict(list)
     first_shape: tuple[tuple[int, ...], str] | None = None
+    convert = _to_pixels(mode, size)
     for label, name, data in _files(root, max_per_class):
         where = f"{root}:{label}/{name}"
-        pixels = _decode(data, mode, size, where)
+        pixels = decode_image(data, where, "replace or delete it", convert)
         if first_shape is None:
             first_shape = (pixels.shape, where)
         elif pixels.shape != first_shape[0]:
@@ -140,9 +137,14 @@ def hold_out(images: LabelledImages, fraction: float, seed: int
 def split_classes(names: Sequence[str], fractions: Mapping[str, float], seed: int
                   ) -> dict[str, list[str]]:
     """Assign classes to meta-splits by a seeded shuffle in the given proportions."""
+    total = sum(fractions.values())
+    if not fractions or total <= 0 or any(share < 0 for share in fractions.values()):
+        raise ValueError(
+            f"split_fractions must be non-negative with a positive sum, got {dict(fractions)}: "
+            "pass e.g. {'train': 0.6, 'val': 0.2, 'test': 0.2}"
+        )
     order = list(names)
     np.random.default_rng(seed).shuffle(order)
-    total = sum(fractions.values())
     splits, start = {}, 0
     for i, (split, share) in enumerate(fractions.items()):
         end = len(order) if i == len(fractions) - 1 else start + round(share / total * len(order))

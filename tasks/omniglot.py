@@ -7,7 +7,8 @@ torchvision's md5 check rejects them. Two protocols:
   all 1,623 characters at 28x28, shuffled with a seeded ``random.Random``, the first 1,200
   for meta-training (optionally the last ``num_val`` of those for validation), the rest for
   meta-test; rotations by 90/180/270 degrees are new classes.
-* :class:`OmniglotLakeSplit` -- Lake's background (964 characters) / evaluation (659) split.
+* :class:`OmniglotLakeSplit` -- Lake's background (964 characters) / evaluation (659) split,
+  unrotated by default as in Lake et al.
 
 Pixels follow openai/supervised-reptile and cbfinn/maml: ``PIL.Image.resize((28, 28),
 LANCZOS)`` on the 1-bit PNG. Pillow resizes 1-bit images with nearest neighbour whatever
@@ -18,12 +19,10 @@ strokes 1 and background 0; Reptile fed background 1 (``invert=False``).
 
 from __future__ import annotations
 
-import io
 import random
-import zipfile
 from abc import abstractmethod
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +33,7 @@ from tabular_bench.data_dir import data_root
 from tasks.base import LabelledImages, TaskDistribution, WholeTask
 from tasks.cache import cached_arrays, fingerprint
 from tasks.errors import CorruptDataError, DataNotFoundError
+from tasks.zip_images import decode_image, open_zip, read_member
 
 BACKGROUND, EVALUATION = "images_background", "images_evaluation"
 EXPECTED_CHARACTERS = {BACKGROUND: 964, EVALUATION: 659}
@@ -71,50 +71,39 @@ def find_source(root: Path, subset: str) -> Path:
 def _members(source: Path, subset: str) -> Iterator[tuple[str, str, str, bytes | Path]]:
     """Yield ``(alphabet, character, file name, bytes or path)`` of every PNG in ``source``."""
     if source.suffix == ".zip":
-        try:
-            archive = zipfile.ZipFile(source)
-        except zipfile.BadZipFile as exc:
-            raise CorruptDataError(
-                f"{source} is not a readable zip ({exc}): download it again from {OFFICIAL_URL}"
-            ) from exc
-        with archive:
+        fix = f"download {subset}.zip again from {OFFICIAL_URL}"
+        with open_zip(source, fix) as archive:
             for name in sorted(archive.namelist()):
                 parts = name.split("/")
                 if not name.endswith(".png") or subset not in parts[:-3]:
                     continue
-                try:
-                    data = archive.read(name)
-                except (zipfile.BadZipFile, OSError) as exc:
-                    raise CorruptDataError(
-                        f"cannot read {name} in {source} ({exc}): the zip is damaged; "
-                        f"download {subset}.zip again from {OFFICIAL_URL}"
-                    ) from exc
-                yield parts[-3], parts[-2], parts[-1], data
+                yield parts[-3], parts[-2], parts[-1], read_member(archive, name, fix)
         return
     for path in sorted(source.glob("*/*/*.png")):
         yield path.parent.parent.name, path.parent.name, path.name, path
 
 
-def _decode(data: bytes | Path, size: int, antialias: bool, where: str) -> np.ndarray:
-    try:
-        image = Image.open(io.BytesIO(data) if isinstance(data, bytes) else data)
+def _resize(size: int, antialias: bool) -> Callable[[Image.Image], np.ndarray]:
+    """The papers' ``resize((size, size), LANCZOS)`` of the 1-bit PNG (nearest neighbour in
+    effect), or with ``antialias`` a real Lanczos on the greyscale image."""
+
+    def convert(image: Image.Image) -> np.ndarray:
         if antialias:
             image = image.convert("L")
         resized = image.resize((size, size), resample=Image.Resampling.LANCZOS)
         return np.asarray(resized.convert("L"), dtype=np.uint8)
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise CorruptDataError(
-            f"cannot decode Omniglot image {where} ({exc}): the file is corrupt; restore it "
-            f"from the official zip at {OFFICIAL_URL}"
-        ) from exc
+
+    return convert
 
 
 def _decode_subset(source: Path, subset: str, size: int, antialias: bool,
                    verify_counts: bool) -> dict[str, np.ndarray]:
     drawings: dict[tuple[str, str], list[np.ndarray]] = defaultdict(list)
+    convert = _resize(size, antialias)
+    fix = f"restore it from the official {subset}.zip at {OFFICIAL_URL}"
     for alphabet, character, name, data in _members(source, subset):
         where = f"{source}:{subset}/{alphabet}/{character}/{name}"
-        drawings[(alphabet, character)].append(_decode(data, size, antialias, where))
+        drawings[(alphabet, character)].append(decode_image(data, where, fix, convert))
     if not drawings:
         raise CorruptDataError(
             f"{source} holds no Omniglot images under {subset}/<alphabet>/<character>/*.png: "
@@ -235,6 +224,8 @@ class Omniglot(TaskDistribution):
     def whole_tasks(self, meta_split: str | None = None) -> list[WholeTask]:
         """One task per alphabet: its characters (unrotated), first ``train_drawings``
         drawings of each to train, the remaining drawings (other people) to test."""
+        if meta_split is not None:
+            self.check_split(meta_split)
         owner = np.empty(len(self.images), dtype=object)
         for split, chars in self.split_characters.items():
             owner[chars] = split
@@ -255,7 +246,7 @@ class Omniglot(TaskDistribution):
                     names,
                 ))
             tasks.append(WholeTask.from_images(str(alphabet), *parts, meta_split=task_split))
-        return tasks
+        return self.require_tasks(tasks, meta_split)
 
 
 class OmniglotRandomSplit(Omniglot):
@@ -292,7 +283,15 @@ class OmniglotRandomSplit(Omniglot):
 
 
 class OmniglotLakeSplit(Omniglot):
-    """Lake's protocol: background alphabets for meta-training, evaluation ones for test."""
+    """Lake's protocol: background alphabets for meta-training, evaluation ones for test.
+
+    Lake et al. (2015) use the characters as drawn, so ``rotations`` defaults to ``(0,)``;
+    pass e.g. ``rotations=(0, 90, 180, 270)`` to add rotated classes as MAML does.
+    """
+
+    def __init__(self, root: str | Path | None = None, *, rotations: Sequence[int] = (0,),
+                 **kwargs: object) -> None:
+        super().__init__(root, rotations=rotations, **kwargs)  # type: ignore[arg-type]
 
     def _split_characters(self) -> dict[str, np.ndarray]:
         return {

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tabular_bench.data_dir import data_root
+from tabular_bench.store import Table
 
 
 @pytest.fixture(scope="session")
@@ -18,6 +19,19 @@ def real_data() -> Path:
     root = data_root()
     assert root.is_dir(), f"real data directory {root} missing: set METANAS_DATA"
     return root
+
+
+@pytest.fixture(scope="session")
+def nb201_csv(real_data: Path) -> Path:
+    return real_data / "nb201" / "nb201_all.csv.gz"
+
+
+@pytest.fixture(scope="session")
+def nb201_table(nb201_csv: Path) -> Table:
+    """The real NB201 table, imported once per test session (about 2 s)."""
+    from tabular_bench.importers.nb201_csv import import_csv
+
+    return import_csv(nb201_csv)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

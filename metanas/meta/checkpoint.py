@@ -1,40 +1,26 @@
-"""Atomic checkpoints: a kill at any moment leaves either the old file or the new one."""
+"""Checkpoints written atomically (a kill leaves the old file or the new one) and read safely."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from tabular_bench.atomic_io import atomic_write
+
 
 def save_atomic(state: dict[str, Any], path: Path) -> None:
-    """Write ``state`` to a temporary file beside ``path``, fsync it, then rename it over."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(state, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """``torch.save`` ``state`` to ``path`` through :func:`tabular_bench.atomic_io.atomic_write`.
 
-
-def write_text_atomic(text: str, path: Path) -> None:
-    """The same for a small text file (logs, summaries)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    ``state`` must hold only what :func:`load` accepts: tensors, numbers, strings, and
+    lists, tuples and dicts of them.
+    """
+    atomic_write(path, lambda tmp: torch.save(state, tmp))
 
 
 def load(path: Path) -> dict[str, Any]:
-    """Read a checkpoint written by :func:`save_atomic` onto the CPU."""
+    """Read a checkpoint written by :func:`save_atomic` onto the CPU (no pickled code runs)."""
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # a truncated or foreign file: say which and what to do

@@ -18,11 +18,6 @@ from torch.nn import functional as F
 Params = dict[str, torch.Tensor]
 
 
-def meta_parameters(model: nn.Module) -> Params:
-    """The model's parameters as a dict of the live tensors (the meta state tasks adapt from)."""
-    return dict(model.named_parameters())
-
-
 def logits(model: nn.Module, params: Mapping[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
     return functional_call(model, dict(params), (x,))
 

@@ -2,11 +2,13 @@
 
 The runner (``python -m metanas.run experiment=omniglot_maml_5w1s``) instantiates
 :class:`MetaTrainJob` from the experiment config and calls :meth:`MetaTrainJob.run`. The
-job owns the one ``torch.Generator`` behind every episode and mini-batch, checkpoints
-atomically (model, learner state, generator state, iteration, log), and resumes from the
-checkpoint in ``out_dir``: a run killed and started again ends with the same parameters as
-one that was never interrupted. Files written to ``out_dir``:
+job owns the one ``torch.Generator`` behind every episode and mini-batch; the loop of
+:mod:`metanas.meta.training` checkpoints and resumes, so a run killed and started again
+ends with the same parameters as one that was never interrupted. Files written to
+``out_dir``:
 
+* ``job_settings.json`` -- the settings that determine the result; a later run in the same
+  folder with other settings is refused (:mod:`metanas.meta.run_settings`);
 * ``checkpoint.pt`` -- the state to resume from;
 * ``train_log.csv`` -- mean training query loss/accuracy per ``log_every`` iterations;
 * ``model.pt`` -- the final initialization;
@@ -15,46 +17,29 @@ one that was never interrupted. Files written to ``out_dir``:
 
 from __future__ import annotations
 
-import csv
-import io
-import math
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
 
 from metanas.meta import checkpoint
-from metanas.meta.learner import MetaLearner
+from metanas.meta.device import device_name, resolve_device
+from metanas.meta.learner import InitializationLearner
+from metanas.meta.run_settings import describe_call, ensure_settings, pool_identity
+from metanas.meta.stats import mean_ci95
+from metanas.meta.training import CHECKPOINT_FILE, Schedule, csv_text, meta_train
+from tabular_bench.atomic_io import atomic_write_text
 from tasks.base import TaskDistribution
-from tasks.episodes import FewShotPool
+from tasks.episodes import EpisodeBatch, FewShotPool
 
+SUMMARY_FILE = "summary.csv"
 SUMMARY_COLUMNS = (
-    "method", "setting", "transductive", "test_acc_mean", "test_acc_ci95", "episodes", "iterations",
-    "meta_batch", "seed", "device", "wall_time_s",
+    "method", "setting", "transductive", "test_acc_mean", "test_acc_ci95", "episodes",
+    "iterations", "meta_batch", "seed", "device", "wall_time_s",
 )
-
-
-def mean_ci95(accuracies: torch.Tensor) -> tuple[float, float]:
-    """Mean and 95% normal interval half-width, in percent, as MAML and Reptile report."""
-    acc = accuracies.double() * 100
-    half = 1.96 * float(acc.std(unbiased=True)) / math.sqrt(len(acc)) if len(acc) > 1 else 0.0
-    return float(acc.mean()), half
-
-
-def resolve_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise RuntimeError(f"device={device!r} but CUDA is unavailable: use device=cpu or auto")
-    return torch.device(device)
-
-
-def device_name(device: torch.device) -> str:
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    return f"cpu ({torch.get_num_threads()} threads)"
 
 
 class MetaTrainJob:
@@ -87,7 +72,7 @@ class MetaTrainJob:
         *,
         tasks: TaskDistribution,
         backbone: Callable[[int], nn.Module],
-        learner: Callable[[nn.Module], MetaLearner],
+        learner: Callable[[nn.Module], InitializationLearner],
         ways: int,
         shots: int,
         train_shots: int | None = None,
@@ -103,13 +88,12 @@ class MetaTrainJob:
         device: str = "auto",
         threads: int | None = None,
     ) -> None:
-        if iterations < 1 or meta_batch < 1 or test_episodes < 1 or eval_batch < 1:
+        if meta_batch < 1 or test_episodes < 1 or eval_batch < 1:
             raise ValueError(
-                "iterations, meta_batch, test_episodes and eval_batch must be >= 1; got "
-                f"{iterations}, {meta_batch}, {test_episodes}, {eval_batch}"
+                "meta_batch, test_episodes and eval_batch must be >= 1; got "
+                f"{meta_batch}, {test_episodes}, {eval_batch}"
             )
-        if checkpoint_every < 1 or log_every < 1:
-            raise ValueError("checkpoint_every and log_every must be >= 1")
+        self.schedule = Schedule(iterations, checkpoint_every, log_every)
         if threads is not None:
             torch.set_num_threads(threads)
         self.device = resolve_device(device)
@@ -119,7 +103,7 @@ class MetaTrainJob:
         self.test_queries = test_queries
         self.meta_batch, self.iterations = meta_batch, iterations
         self.test_episodes, self.eval_batch = test_episodes, eval_batch
-        self.checkpoint_every, self.log_every = checkpoint_every, log_every
+        self.backbone_factory, self.learner_factory = backbone, learner
         self.seed = seed
         # Pools first: an episode shape the splits cannot serve fails here, before training.
         self.train_pool: FewShotPool = tasks.pool("train", device=self.device)
@@ -135,73 +119,45 @@ class MetaTrainJob:
     def setting(self) -> str:
         return f"{self.ways}w{self.shots}s"
 
-    def run(self, out_dir: Path) -> None:
-        """Train (resuming from ``out_dir/checkpoint.pt`` if present), then meta-test."""
-        out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        if (out_dir / "summary.csv").exists():
-            return
-        state = self._resume(out_dir / "checkpoint.pt")
-        self._train(out_dir, state)
-        self._meta_test(out_dir, state["wall_time_s"])
-
-    # -- meta-training ---------------------------------------------------------------------
-
-    def _resume(self, path: Path) -> dict:
-        rng = torch.Generator().manual_seed(self.seed)
-        if not path.exists():
-            return {"iteration": 0, "rng": rng, "log": [], "wall_time_s": 0.0}
-        saved = checkpoint.load(path)
-        if saved["setting"] != self.setting or saved["method"] != self.learner.name:
-            raise RuntimeError(
-                f"{path} belongs to a {saved['method']} {saved['setting']} run, not "
-                f"{self.learner.name} {self.setting}: use another out_dir or delete it"
-            )
-        self.learner.model.load_state_dict(saved["model"])
-        self.learner.load_state_dict(saved["learner"])
-        rng.set_state(saved["rng"])
+    def settings(self) -> dict[str, Any]:
+        """What determines the result (see :mod:`metanas.meta.run_settings`); device,
+        threads and the checkpoint and log intervals may change between resumes."""
         return {
-            "iteration": saved["iteration"], "rng": rng, "log": saved["log"],
-            "wall_time_s": saved["wall_time_s"],
+            "job": f"{type(self).__module__}.{type(self).__qualname__}",
+            "data": {"train": pool_identity(self.train_pool),
+                     "test": pool_identity(self.test_pool)},
+            "backbone": describe_call(self.backbone_factory),
+            "learner": describe_call(self.learner_factory),
+            "ways": self.ways, "shots": self.shots, "train_shots": self.train_shots,
+            "train_queries": self.train_queries, "test_queries": self.test_queries,
+            "meta_batch": self.meta_batch, "iterations": self.iterations,
+            "test_episodes": self.test_episodes, "eval_batch": self.eval_batch,
+            "seed": self.seed,
         }
 
-    def _train(self, out_dir: Path, state: dict) -> None:
-        rng: torch.Generator = state["rng"]
-        window: list[tuple[float, float]] = []
-        started = time.perf_counter() - state["wall_time_s"]
-        for it in range(state["iteration"], self.iterations):
-            batch = self.train_pool.sample(
+    def run(self, out_dir: Path) -> None:
+        """Train (resuming from ``out_dir/checkpoint.pt`` if present), then meta-test.
+
+        :raises ValueError: if ``out_dir`` holds a run with other settings.
+        """
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        ensure_settings(out_dir, self.settings(), outputs=(CHECKPOINT_FILE, SUMMARY_FILE))
+        if (out_dir / SUMMARY_FILE).exists():
+            return
+        rng = torch.Generator().manual_seed(self.seed)
+
+        def next_batch() -> EpisodeBatch:
+            return self.train_pool.sample(
                 rng, meta_batch=self.meta_batch, ways=self.ways, shots=self.train_shots,
                 queries=self.train_queries,
             )
-            metrics = self.learner.meta_train_step(batch, progress=it / self.iterations, rng=rng)
-            window.append((metrics.loss, metrics.accuracy))
-            done = it + 1
-            if done % self.log_every == 0 or done == self.iterations:
-                state["log"].append({
-                    "iteration": done,
-                    "train_loss": sum(w[0] for w in window) / len(window),
-                    "train_acc": sum(w[1] for w in window) / len(window),
-                    "wall_time_s": time.perf_counter() - started,
-                })
-                window.clear()
-            if done % self.checkpoint_every == 0 or done == self.iterations:
-                state["iteration"] = done
-                state["wall_time_s"] = time.perf_counter() - started
-                self._checkpoint(out_dir, state)
 
-    def _checkpoint(self, out_dir: Path, state: dict) -> None:
-        checkpoint.save_atomic({
-            "method": self.learner.name,
-            "setting": self.setting,
-            "iteration": state["iteration"],
-            "model": self.learner.model.state_dict(),
-            "learner": self.learner.state_dict(),
-            "rng": state["rng"].get_state(),
-            "log": state["log"],
-            "wall_time_s": state["wall_time_s"],
-        }, out_dir / "checkpoint.pt")
-        checkpoint.write_text_atomic(_csv(state["log"]), out_dir / "train_log.csv")
+        train_s = meta_train(
+            out_dir, self.learner, next_batch, schedule=self.schedule, step_rng=rng,
+            generators={"episodes": rng},
+        )
+        self._meta_test(out_dir, train_s)
 
     # -- meta-test -------------------------------------------------------------------------
 
@@ -223,23 +179,12 @@ class MetaTrainJob:
 
     def _meta_test(self, out_dir: Path, train_time_s: float) -> None:
         started = time.perf_counter()
-        mean, ci95 = mean_ci95(self.evaluate())
-        torch.save(self.learner.model.state_dict(), out_dir / "model.pt")
+        mean, ci95 = mean_ci95(self.evaluate().double() * 100)
+        checkpoint.save_atomic(self.learner.model.state_dict(), out_dir / "model.pt")
         values = (
-            self.learner.name, self.setting, self.learner.transductive, round(mean, 3), round(ci95, 3), self.test_episodes,
-            self.iterations, self.meta_batch, self.seed, device_name(self.device),
-            round(train_time_s + time.perf_counter() - started, 1),
+            self.learner.name, self.setting, self.learner.transductive, round(mean, 3),
+            round(ci95, 3), self.test_episodes, self.iterations, self.meta_batch, self.seed,
+            device_name(self.device), round(train_time_s + time.perf_counter() - started, 1),
         )
         row = dict(zip(SUMMARY_COLUMNS, values, strict=True))
-        checkpoint.write_text_atomic(_csv([row]), out_dir / "summary.csv")
-
-
-def _csv(rows: list[dict]) -> str:
-    if not rows:
-        return ""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
-
+        atomic_write_text(out_dir / SUMMARY_FILE, csv_text([row]))

@@ -11,19 +11,17 @@ Networks", ICML 2017; code github.com/cbfinn/maml.
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from torch import nn
 from torch.func import grad, grad_and_value, vmap
 
 from metanas.meta import functional as fn
 from metanas.meta.functional import Params
-from metanas.meta.learner import MetaLearner, StepMetrics
+from metanas.meta.learner import InitializationLearner, StepMetrics
 from tasks.episodes import EpisodeBatch
 
 
-class MAML(MetaLearner):
+class MAML(InitializationLearner):
     """Learn an initialization from which ``steps`` SGD steps on a support set fit the task.
 
     :param model: the network (its parameters are the meta-parameters).
@@ -53,7 +51,6 @@ class MAML(MetaLearner):
         first_order: bool = False,
         outer_lr: float = 1e-3,
     ) -> None:
-        super().__init__(model)
         if inner_lr <= 0 or train_steps < 1 or test_steps < 1:
             raise ValueError(
                 f"MAML needs inner_lr > 0 and at least one inner step; got inner_lr={inner_lr}, "
@@ -63,12 +60,12 @@ class MAML(MetaLearner):
         self.train_steps = train_steps
         self.test_steps = test_steps
         self.first_order = first_order
+        self.outer_lr = outer_lr
         self.name = "fomaml" if first_order else "maml"
-        self.optimizer = torch.optim.Adam(model.parameters(), lr=outer_lr)
+        super().__init__(model)
 
-    def parameters(self) -> Params:
-        """The current initialization, detached (functions of it are built by ``torch.func``)."""
-        return {k: p.detach() for k, p in fn.meta_parameters(self.model).items()}
+    def outer_optimizer(self) -> torch.optim.Optimizer:
+        return torch.optim.Adam(self.model.parameters(), lr=self.outer_lr)
 
     def adapt(self, params: Params, x: torch.Tensor, y: torch.Tensor, *, steps: int) -> Params:
         """``steps`` inner SGD steps on one task's support set; pure, and differentiable
@@ -101,13 +98,6 @@ class MAML(MetaLearner):
         grads, (loss, acc) = grad_and_value(self.meta_loss, has_aux=True)(self.parameters(), batch)
         return grads, StepMetrics(loss=float(loss), accuracy=float(acc))
 
-    def meta_update(self, grads: Params) -> None:
-        """One outer Adam step along ``grads``."""
-        for name, p in self.model.named_parameters():
-            p.grad = grads[name]
-        self.optimizer.step()
-        self.optimizer.zero_grad(set_to_none=True)
-
     def meta_train_step(
         self, batch: EpisodeBatch, *, progress: float, rng: torch.Generator
     ) -> StepMetrics:
@@ -128,9 +118,3 @@ class MAML(MetaLearner):
                 self.parameters(), batch.x_support, batch.y_support, batch.x_query,
                 batch.y_query,
             )
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"optimizer": self.optimizer.state_dict()}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.optimizer.load_state_dict(state["optimizer"])

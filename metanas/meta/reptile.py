@@ -11,7 +11,8 @@ What the reference code does, and we do:
   ``vmap``, each from the carried state, which then becomes the mean of the tasks' final
   states (the step count advances by ``inner_steps``).
 * Meta-update: ``theta += eps * (mean_tasks(theta_task) - theta)``, with ``eps`` annealed
-  linearly from ``meta_step`` to ``meta_step_final`` over meta-training.
+  linearly from ``meta_step`` to ``meta_step_final`` over meta-training (an outer SGD step
+  of size ``eps`` along ``theta - mean_tasks(theta_task)``).
 * Evaluation: ``test_steps`` inner steps with ``test_batch`` on the support set, then
   non-transductive prediction (each query classified in a batch of the support set plus
   that query alone, so batch norm never mixes queries) or, with ``transductive``, the whole
@@ -31,7 +32,7 @@ from torch.func import vmap
 
 from metanas.meta import functional as fn
 from metanas.meta.functional import AdamState, Params
-from metanas.meta.learner import MetaLearner, StepMetrics
+from metanas.meta.learner import InitializationLearner, StepMetrics
 from tasks.episodes import EpisodeBatch
 
 
@@ -54,7 +55,7 @@ def minibatch_order(
     return order[:, : steps * batch].reshape(tasks, steps, batch)
 
 
-class Reptile(MetaLearner):
+class Reptile(InitializationLearner):
     """Move the initialization towards the weights that inner Adam reaches on each task.
 
     :param model: the network (its parameters are the meta-parameters).
@@ -87,7 +88,6 @@ class Reptile(MetaLearner):
         beta2: float = 0.999,
         eps: float = 1e-8,
     ) -> None:
-        super().__init__(model)
         if min(inner_steps, inner_batch, test_steps, test_batch) < 1 or inner_lr <= 0:
             raise ValueError("Reptile needs inner_lr > 0 and positive step and batch counts")
         self.inner_lr, self.beta2, self.eps = inner_lr, beta2, eps
@@ -95,10 +95,12 @@ class Reptile(MetaLearner):
         self.test_steps, self.test_batch = test_steps, test_batch
         self.meta_step, self.meta_step_final = meta_step, meta_step_final
         self.transductive = transductive
+        super().__init__(model)
         self.inner_state = AdamState.zeros_like(self.parameters())
 
-    def parameters(self) -> Params:
-        return {k: p.detach() for k, p in fn.meta_parameters(self.model).items()}
+    def outer_optimizer(self) -> torch.optim.Optimizer:
+        """Plain SGD: a step of ``eps`` along ``theta - mean adapted`` is Reptile's update."""
+        return torch.optim.SGD(self.model.parameters(), lr=self.meta_step)
 
     def adapt(
         self, params: Params, state: AdamState, x: torch.Tensor, y: torch.Tensor,
@@ -121,12 +123,12 @@ class Reptile(MetaLearner):
         """Linear annealing of eps, as the reference's ``frac_done``."""
         return (1 - progress) * self.meta_step + progress * self.meta_step_final
 
-    def meta_update(self, adapted_mean: Params, progress: float) -> None:
-        """``theta <- theta + eps * (mean adapted - theta)``."""
-        step = self.meta_step_size(progress)
-        with torch.no_grad():
-            for name, p in self.model.named_parameters():
-                p.add_(adapted_mean[name] - p, alpha=step)
+    def reptile_update(self, adapted_mean: Params, progress: float) -> None:
+        """``theta <- theta + eps * (mean adapted - theta)``: an outer SGD step of size eps
+        along the meta-gradient ``theta - mean adapted``."""
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.meta_step_size(progress)
+        self.meta_update({k: p - adapted_mean[k] for k, p in self.parameters().items()})
 
     def meta_train_step(
         self, batch: EpisodeBatch, *, progress: float, rng: torch.Generator
@@ -139,7 +141,7 @@ class Reptile(MetaLearner):
             adapted, states, loss, acc = vmap(self.adapt, in_dims=(None, None, 0, 0, 0))(
                 self.parameters(), self.inner_state, batch.x_support, batch.y_support, order
             )
-        self.meta_update({k: v.mean(0) for k, v in adapted.items()}, progress)
+        self.reptile_update({k: v.mean(0) for k, v in adapted.items()}, progress)
         self.inner_state = AdamState(
             {k: v.mean(0) for k, v in states.v.items()}, states.t.reshape(-1)[0]
         )
@@ -168,11 +170,14 @@ class Reptile(MetaLearner):
             )
 
     def state_dict(self) -> dict[str, Any]:
-        return {"inner_v": dict(self.inner_state.v), "inner_t": self.inner_state.t}
+        return {
+            **super().state_dict(), "inner_v": dict(self.inner_state.v),
+            "inner_t": self.inner_state.t,
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
         device = next(self.model.parameters()).device
         self.inner_state = AdamState(
             {k: v.to(device) for k, v in state["inner_v"].items()}, state["inner_t"].to(device)
         )
-

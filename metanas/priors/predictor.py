@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch.func import grad
 
-Params = dict[str, torch.Tensor]
+from metanas.meta.functional import Params, sgd_step
 
 
 def init_mlp(in_features: int, hidden: Sequence[int], *, generator: torch.Generator) -> Params:
@@ -51,7 +51,7 @@ def adapt(params: Params, x: torch.Tensor, y: torch.Tensor, *, steps: int, lr: f
     loss_grad = grad(mse)
     for _ in range(steps):
         grads = loss_grad(params, x, y)
-        params = {name: p - lr * grads[name] for name, p in params.items()}
+        params = sgd_step(params, grads, lr)
     return params
 
 

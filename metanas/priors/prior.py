@@ -1,11 +1,14 @@
-"""The meta-learned prior that meta-training hands to a held-out search."""
+"""The meta-learned prior that meta-training hands to a held-out search, and its file."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
+import torch
 
+from metanas.meta import checkpoint
 from metanas.priors.predictor import Params
 
 
@@ -23,3 +26,24 @@ class MetaPrior:
     predictor: Params | None = None
     features: np.ndarray | None = None
     training_tasks: tuple[str, ...] = field(default_factory=tuple)
+
+
+def save_prior(prior: MetaPrior, path: Path) -> None:
+    """Store ``prior`` atomically as tensors, so that :func:`load_prior` runs no pickled code."""
+    checkpoint.save_atomic({
+        "logits": torch.tensor(prior.logits),
+        "predictor": prior.predictor,
+        "features": None if prior.features is None else torch.tensor(prior.features),
+        "training_tasks": list(prior.training_tasks),
+    }, path)
+
+
+def load_prior(path: Path) -> MetaPrior:
+    """Read what :func:`save_prior` wrote; a corrupt or foreign file raises, naming the fix."""
+    state = checkpoint.load(path)
+    return MetaPrior(
+        logits=state["logits"].numpy(),
+        predictor=state["predictor"],
+        features=None if state["features"] is None else state["features"].numpy(),
+        training_tasks=tuple(state["training_tasks"]),
+    )

@@ -70,6 +70,13 @@ class RestrictedBenchmark(Benchmark):
         self._guard(task)
         return self.__inner.is_measured(keys, task=task)
 
+    def index_of(self, keys: np.ndarray | int) -> np.ndarray:
+        return self.__inner.index_of(keys)
+
+    def identity(self) -> dict[str, str]:
+        inner = {f"inner_{k}": v for k, v in self.__inner.identity().items()}
+        return {**super().identity(), **inner, "allowed_tasks": ",".join(self.tasks)}
+
     def _query(
         self,
         keys: np.ndarray,

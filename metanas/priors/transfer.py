@@ -9,8 +9,8 @@ gets the same strategy seed (paired comparisons), and meta method runs use prior
 ``r % meta_seeds``.
 
 Traces are stored as the runner's shards (resumable: complete shards are skipped), priors
-as ``priors/<dataset>/prior_<m>.pt``; the report (:mod:`metanas.priors.transfer_report`)
-is rebuilt from them at the end.
+as ``priors/<dataset>/prior_<m>.pt`` (:func:`~metanas.priors.prior.save_prior`); the report
+(:mod:`metanas.priors.transfer_report`) is rebuilt from them at the end.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
@@ -31,7 +30,7 @@ from metanas.priors.meta_policy import PolicyMetaConfig
 from metanas.priors.meta_predictor import PredictorMetaConfig
 from metanas.priors.meta_train import PriorSignal, meta_train_prior
 from metanas.priors.metad2a import ranked_top_k
-from metanas.priors.prior import MetaPrior
+from metanas.priors.prior import MetaPrior, load_prior, save_prior
 from metanas.priors.restricted import RestrictedBenchmark
 from metanas.priors.transfer_report import (
     OPTIMA_FILE,
@@ -41,15 +40,17 @@ from metanas.priors.transfer_report import (
 )
 from metanas.runner import shard_store
 from metanas.runner.search_loop import (
-    RunResult,
     SettingTables,
     build_tables,
-    search,
+    one_torch_thread,
+    run_searches,
     trace_frame,
 )
 from metanas.runner.seeding import run_seeds
-from metanas.runner.settings import SearchSetting, parse_protocols
+from metanas.runner.settings import SearchSetting, parse_protocols, require_positive_ints
 from metanas.runner.strategy_registry import StrategyFactory, describe_factory
+from metanas.strategies.base import Strategy
+from tabular_bench.atomic_io import atomic_write_bytes, remove_stale_temporaries
 from tabular_bench.benchmark import Benchmark
 
 PAIRED = "paired"  # strategy-name slot of run_seeds: the same seed for every method
@@ -144,14 +145,12 @@ class TransferJob:
                 f"need >= 1 baseline and >= 1 meta method with distinct names (clash: {clash})"
             )
         self.runs_per_method = {k: int(v) for k, v in (runs_per_method or {}).items()}
-        for name, value in (
-            ("runs", runs),
-            ("n_jobs", n_jobs),
-            ("runs_per_shard", runs_per_shard),
-            *self.runs_per_method.items(),
-        ):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        require_positive_ints({
+            "runs": runs,
+            "n_jobs": n_jobs,
+            "runs_per_shard": runs_per_shard,
+            **{f"runs_per_method.{k}": v for k, v in self.runs_per_method.items()},
+        })
         self.benchmark = benchmark
         self.baselines = dict(baselines)
         self.meta_methods = dict(meta_methods)
@@ -188,20 +187,20 @@ class TransferJob:
     def meta_train(self, held_out: SearchSetting, meta_seed: int) -> MetaPrior:
         """One prior for ``held_out``; it reads nothing but the training view.
 
-        Sets torch to one thread: the tiny MLPs run fastest so on a shared 2-core machine.
+        Runs torch on one thread: the tiny MLPs run fastest so on a shared 2-core machine.
         """
         seed, _ = run_seeds(self.base_seed, held_out.protocol, held_out.dataset, "meta", meta_seed)
-        torch.set_num_threads(1)
-        return meta_train_prior(
-            self.training_view(held_out),
-            self.training_tasks(held_out),
-            signal=self.meta.signal,
-            policy=self.meta.policy,
-            predictor=self.meta.predictor,
-            reinforce_kwargs=self.meta.reinforce,
-            encodings=self.meta.encodings,
-            seed=seed,
-        )
+        with one_torch_thread():
+            return meta_train_prior(
+                self.training_view(held_out),
+                self.training_tasks(held_out),
+                signal=self.meta.signal,
+                policy=self.meta.policy,
+                predictor=self.meta.predictor,
+                reinforce_kwargs=self.meta.reinforce,
+                encodings=self.meta.encodings,
+                seed=seed,
+            )
 
     def runs_of(self, method: str) -> range:
         return range(min(self.runs, self.runs_per_method.get(method, self.runs)))
@@ -210,7 +209,7 @@ class TransferJob:
     def run(self, out_dir: Path) -> None:
         """Meta-train what is missing, run the missing shards, then write the report."""
         out_dir = Path(out_dir)
-        shard_store.remove_stale_tmp(out_dir)
+        remove_stale_temporaries(out_dir)
         self._write_setup(out_dir)
         priors = {s.dataset: self._priors(out_dir, s) for s in self.settings}
         self._write_ranked(out_dir, priors)
@@ -256,11 +255,8 @@ class TransferJob:
             delayed(self.meta_train)(held_out, m) for m in missing
         )
         for m, prior in zip(missing, trained, strict=True):
-            folder.mkdir(parents=True, exist_ok=True)
-            tmp = paths[m].with_suffix(".tmp")
-            torch.save(asdict(prior), tmp)
-            tmp.replace(paths[m])
-        return [MetaPrior(**torch.load(p, weights_only=False)) for p in paths]
+            save_prior(prior, paths[m])
+        return [load_prior(p) for p in paths]
 
     def _spec(self, setting: SearchSetting, name: str, factory: StrategyFactory) -> dict:
         spec = {
@@ -282,7 +278,7 @@ class TransferJob:
         }
 
     def _write_setup(self, out_dir: Path) -> None:
-        """What the report needs besides traces: optima, families, budgets, published."""
+        """What the report needs besides traces: optima, families, settings, published."""
         optima = []
         for s in self.settings:
             test = self.tables[s.dataset].test[s.test_task]
@@ -300,7 +296,7 @@ class TransferJob:
                     "training_tasks": ";".join(self.training_tasks(s)),
                 }
             )
-        shard_store.atomic_write_bytes(
+        atomic_write_bytes(
             out_dir / OPTIMA_FILE, pd.DataFrame(optima).to_csv(index=False).encode()
         )
         setup = {
@@ -311,8 +307,10 @@ class TransferJob:
             "metad2a": self.metad2a,
             "meta_seeds": self.meta.meta_seeds,
             "protocol": self.settings[0].protocol,
+            "space": self.benchmark.space.name,
+            "settings": {s.dataset: s.to_dict() for s in self.settings},
         }
-        shard_store.atomic_write_bytes(out_dir / SETUP_FILE, json.dumps(setup, indent=1).encode())
+        atomic_write_bytes(out_dir / SETUP_FILE, json.dumps(setup, indent=1).encode())
 
     def _write_ranked(self, out_dir: Path, priors: Mapping[str, Sequence[MetaPrior]]) -> None:
         """MetaD2A protocol on the priors alone (zero held-out queries)."""
@@ -330,7 +328,7 @@ class TransferJob:
                             "best_test_acc": float(test[keys].max()),
                         }
                     )
-        shard_store.atomic_write_bytes(
+        atomic_write_bytes(
             out_dir / RANKED_FILE, pd.DataFrame(rows).to_csv(index=False).encode()
         )
 
@@ -346,16 +344,20 @@ def _run_shard(
     base_seed: int,
 ) -> Path:
     """Worker: the shard's runs, traced with each evaluated cell's test accuracy."""
-    torch.set_num_threads(1)
-    results = []
-    for run in range(key.first, key.last + 1):
-        seed, rng = run_seeds(base_seed, setting.protocol, setting.dataset, PAIRED, run)
-        extra: dict[str, Any] = {}
-        if priors is not None:
-            extra["prior"] = priors[run % len(priors)]
-        strategy = factory(space=tables.space, seed=seed, **extra)
-        keys, signals, costs = search(strategy, setting, tables, benchmark, rng)
-        results.append(RunResult(run, seed, keys, signals, costs))
+
+    def make_strategy(run: int, seed: int) -> Strategy:
+        extra = {"prior": priors[run % len(priors)]} if priors is not None else {}
+        return factory(space=tables.space, seed=seed, **extra)
+
+    results = run_searches(
+        setting,
+        tables,
+        benchmark,
+        range(key.first, key.last + 1),
+        base_seed=base_seed,
+        seed_name=PAIRED,
+        make_strategy=make_strategy,
+    )
     frame = trace_frame(setting, key.strategy, tables, results)
     frame["test_acc"] = tables.test[setting.test_task][np.concatenate([r.keys for r in results])]
     frame["meta_seed"] = frame["run"] % len(priors) if priors is not None else -1

@@ -10,6 +10,10 @@ Definitions (per run, on the held-out dataset):
   full budget's query count, and the share of such runs is reported;
 * *queries to within 0.5*: the same for any cell within 0.5 points of that optimum;
 * *final test accuracy*: test accuracy of the incumbent (best signal) when the budget ends.
+
+The protocol's words (signal, test metric, budgets), the MetaD2A cell count and its
+published numbers all come from the job's ``transfer_setup.json`` and optima file, never
+from this module.
 """
 
 from __future__ import annotations
@@ -26,11 +30,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from metanas.meta.stats import NORMAL_FROM, mean_ci95
 from metanas.runner.shard_store import read_shards
+from tabular_bench.atomic_io import atomic_write_text
 
 OPTIMA_FILE = "transfer_optima.csv"
 SETUP_FILE = "transfer_setup.json"
 RANKED_FILE = "transfer_ranked.csv"
+SETUP_KEYS = ("families", "metad2a", "protocol", "space", "settings")
 WITHIN = 0.5
 FIFTH = 5.0
 REGRET_FLOOR = 3e-3
@@ -45,8 +52,9 @@ def _first_hit(hits: np.ndarray) -> int:
     return int(where[0]) + 1 if where.size else 0
 
 
-def run_metrics(traces: pd.DataFrame, optima: pd.DataFrame) -> pd.DataFrame:
-    """One row per (dataset, strategy, run)."""
+def run_metrics(traces: pd.DataFrame, optima: pd.DataFrame, *, first: int) -> pd.DataFrame:
+    """One row per (dataset, strategy, run); ``first``: the queries whose best test
+    accuracy the MetaD2A rows compare (MetaD2A's top-k)."""
     rows = []
     for dataset, by_dataset in traces.groupby("dataset", sort=False):
         opt = optima.set_index("dataset").loc[dataset]
@@ -68,7 +76,7 @@ def run_metrics(traces: pd.DataFrame, optima: pd.DataFrame) -> pd.DataFrame:
                     "queries_to_within_0.5": hit_05 or n,
                     "within_0.5_found": hit_05 > 0,
                     "final_test_acc": float(trace["best_test_acc"].iloc[-1]),
-                    "first30_best_test_acc": float(trace["test_acc"].iloc[:30].max()),
+                    "first_k_best_test_acc": float(trace["test_acc"].iloc[:first].max()),
                 }
             )
     return pd.DataFrame(rows)
@@ -143,44 +151,35 @@ def paired_tests(metrics: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _ci95(values: np.ndarray) -> tuple[float, float]:
-    """Mean and half-width of the t-based 95% confidence interval."""
-    values = np.asarray(values, dtype=float)
-    if values.size < 2:
-        return float(values.mean()), float("nan")
-    half = stats.t.ppf(0.975, values.size - 1) * values.std(ddof=1) / np.sqrt(values.size)
-    return float(values.mean()), float(half)
-
-
 def metad2a_rows(
     metrics: pd.DataFrame, ranked: pd.DataFrame, setup: dict, families: dict[str, str]
 ) -> pd.DataFrame:
-    """Best test accuracy among 30 cells: ranked by a prior (0 queries) or first 30 queries."""
+    """Best test accuracy among top-k cells: ranked by a prior (0 queries) or first k queries."""
     spec = setup["metad2a"]
-    runs, published = int(spec["runs"]), spec.get("published", {})
+    runs, published, k = int(spec["runs"]), spec.get("published", {}), int(spec["top_k"])
     rows = []
     for (dataset, ranking), group in ranked.groupby(["dataset", "ranking"], sort=False):
-        mean, half = _ci95(group["best_test_acc"].to_numpy()[:runs])
+        mean, half = mean_ci95(group["best_test_acc"].to_numpy()[:runs])
         rows.append(
             {
                 "dataset": dataset,
                 "method": f"prior_{ranking}",
                 "family": "meta",
-                "cells": f"top-{spec['top_k']} by the meta-learned {ranking}, 0 queries",
+                "cells": f"top-{k} by the meta-learned {ranking}, 0 queries",
                 "runs": min(runs, len(group)),
                 "best_test_acc_mean": mean,
                 "ci95": half,
             }
         )
     for (dataset, method), group in metrics.groupby(["dataset", "method"], sort=False):
-        first = group.sort_values("run")["first30_best_test_acc"].to_numpy()[:runs]
-        mean, half = _ci95(first)
+        first = group.sort_values("run")["first_k_best_test_acc"].to_numpy()[:runs]
+        mean, half = mean_ci95(first)
         rows.append(
             {
                 "dataset": dataset,
                 "method": method,
                 "family": families[method],
-                "cells": "first 30 queries of the search",
+                "cells": f"first {k} queries of the search",
                 "runs": first.size,
                 "best_test_acc_mean": mean,
                 "ci95": half,
@@ -204,12 +203,13 @@ def _curves(traces: pd.DataFrame, column: str, length: int) -> np.ndarray:
 def plot_curves(
     traces: pd.DataFrame,
     optima: pd.DataFrame,
-    families: dict[str, str],
+    setup: dict,
     path: Path,
     *,
     regret: bool,
 ) -> None:
     """Per held-out dataset: mean best-so-far test accuracy (or regret) against queries."""
+    families: dict[str, str] = setup["families"]
     datasets = list(optima["dataset"])
     fig, axes = plt.subplots(1, len(datasets), figsize=(5.2 * len(datasets), 4.2), squeeze=False)
     colours = dict(zip(families, plt.get_cmap("tab10").colors, strict=False))
@@ -243,13 +243,15 @@ def plot_curves(
         else:
             ax.axhline(best, color="black", linewidth=0.8, linestyle=":", label="optimum")
             ax.set_ylim(best - 4.0, best + 0.3)
-            ax.set_ylabel("incumbent 200-epoch test accuracy (%)")
+            ax.set_ylabel(f"incumbent {_test_words(setup, quote='')} (%)")
         ax.set_xscale("log")
         ax.set_xlabel("queries")
         ax.set_title(f"held out: {dataset}")
         ax.grid(alpha=0.3, which="both")
     axes[0][-1].legend(fontsize=8, loc="lower right" if not regret else "lower left")
-    fig.suptitle("Leave-one-dataset-out on NAS-Bench-201 (NATS protocol; mean, 95% CI)")
+    fig.suptitle(
+        f"Leave-one-dataset-out on {setup['space']} ({setup['protocol']} protocol; mean, 95% CI)"
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -288,18 +290,46 @@ def _fmt(value: float, digits: int = 2) -> str:
     return "–" if pd.isna(value) else f"{value:.{digits}f}"
 
 
+def _setting(setup: dict) -> dict:
+    """The recorded search setting of the first held-out dataset (one protocol: the
+    signal and test definitions are the same for every dataset)."""
+    return next(iter(setup["settings"].values()))
+
+
+def _test_words(setup: dict, quote: str = "`") -> str:
+    s = _setting(setup)
+    return f"{s['test_fidelity']}-epoch {quote}{s['test_metric']}{quote}"
+
+
+def _signal_words(setup: dict) -> str:
+    s = _setting(setup)
+    seeds = "one recorded training seed drawn per query" if s["sample_seed"] else (
+        "the mean over training seeds")
+    return f"{s['signal_fidelity']}-epoch `{s['signal_metric']}`, {seeds}"
+
+
 def part_b_markdown(
-    summary: pd.DataFrame, tests: pd.DataFrame, metad2a: pd.DataFrame, optima: pd.DataFrame
+    summary: pd.DataFrame,
+    tests: pd.DataFrame,
+    metad2a: pd.DataFrame,
+    optima: pd.DataFrame,
+    setup: dict,
 ) -> str:
-    """The Part B section of ``table.md``."""
+    """The Part B section of ``table.md``; protocol words come from ``setup`` and ``optima``.
+
+    Medians are printed with ``:g``: a median of an even count of runs can end in .5.
+    """
+    test, k = _test_words(setup), int(setup["metad2a"]["top_k"])
+    budgets = ", ".join(f"{o.dataset} {o.budget_s:,.0f}" for o in optima.itertuples())
     lines = ["## Part B: architecture priors meta-learned from benchmark tables", ""]
     lines += [
         (
-            "Leave-one-dataset-out on NAS-Bench-201 under the NATS protocol: meta-train on the two "
-            "other datasets' tables, search the held-out one on its 12-epoch validation accuracy "
-            "(budgets 20,000 / 40,000 / 120,000 simulated s). *q_opt*: queries until a cell with "
-            "the best 200-epoch test accuracy was evaluated (never: the run's full query count; "
-            "*never* = share of such runs). *q_0.5*: the same for any cell within 0.5 points."
+            f"Leave-one-dataset-out on `{setup['space']}` under the `{setup['protocol']}` "
+            f"protocol: meta-train on the {len(optima) - 1} other datasets' tables, search the "
+            f"held-out one on its {_signal_words(setup)}; budgets in simulated s: {budgets}. "
+            f"*q_opt*: queries until a cell with the best {test} was evaluated (never: the "
+            "run's full query count; *never* = share of such runs). *q_0.5*: the same for any "
+            "cell within 0.5 points."
         ),
         "",
         (
@@ -311,13 +341,13 @@ def part_b_markdown(
     for r in summary.to_dict("records"):
         lines.append(
             f"| {r['dataset']} | {r['method']} | {r['family']} | {r['runs']} | "
-            f"{r['queries_mean']:.0f} | {r['queries_to_optimum_median']:.0f} | "
-            f"{r['optimum_never_share']:.2f} | {r['queries_to_within_0.5_median']:.0f} | "
+            f"{r['queries_mean']:.0f} | {r['queries_to_optimum_median']:g} | "
+            f"{r['optimum_never_share']:.2f} | {r['queries_to_within_0.5_median']:g} | "
             f"{r['final_test_acc_mean']:.2f} ± {r['final_test_acc_std']:.2f} |"
         )
     lines += [
         "",
-        "Optima (200-epoch test accuracy): "
+        f"Optima ({test}): "
         + ", ".join(
             f"{o.dataset} {o.optimum_test_acc:.2f} (index {o.optimum_arch_indices.replace(';', ', ')})"
             for o in optima.itertuples()
@@ -345,26 +375,32 @@ def part_b_markdown(
     for t in tests.itertuples(index=False):
         lines.append(
             f"| {t.dataset} | {t.method} | {t.best_baseline} | {t.pairs} | "
-            f"{t.queries_to_optimum_median_meta:.0f} / {t.queries_to_optimum_median_baseline:.0f}"
+            f"{t.queries_to_optimum_median_meta:g} / {t.queries_to_optimum_median_baseline:g}"
             f" | {t.median_ratio:.2f} | {t.wilcoxon_p_queries:.1e} | "
             f"{t.wilcoxon_p_fifth_one_sided:.1e} | {'yes' if t.fifth_claim_met else 'no'} | "
             f"{t.final_test_acc_diff_mean:+.2f} | {t.wilcoxon_p_final_test_acc:.1e} |"
         )
+    published = setup["metad2a"].get("published", {})
+    anchor = (
+        "MetaD2A (Lee et al., ICLR 2021) reports "
+        + " and ".join(f"{v:.2f} ({d})" for d, v in published.items())
+        + ", meta-trained on ImageNet-1k subsets and conditioned on the target dataset; ours "
+        f"is meta-trained on the other `{setup['space']}` tables and sees nothing of the target."
+        if published else "No MetaD2A number was given for these datasets."
+    )
+    interval = "t" if int(setup["metad2a"]["runs"]) < NORMAL_FROM else "normal"
     lines += [
         "",
         "### MetaD2A protocol",
         "",
         (
-            "Best 200-epoch test accuracy among 30 cells, mean ± 95% CI (t) over runs. "
-            "`prior_policy` / `prior_predictor`: the 30 cells the meta-learned policy / predictor "
-            "ranks highest, before any query of the held-out dataset (one run = one meta-training "
-            "seed). Other rows: the first 30 queries of a search. MetaD2A (Lee et al., ICLR 2021) "
-            "reports 94.37 (CIFAR-10) and 73.51 (CIFAR-100), meta-trained on ImageNet-1k subsets "
-            "and conditioned on the target dataset; ours is meta-trained on the two other NB201 "
-            "tables and sees nothing of the target."
+            f"Best {test} among {k} cells, mean ± 95% CI ({interval}) over runs. "
+            f"`prior_policy` / `prior_predictor`: the {k} cells the meta-learned policy / "
+            "predictor ranks highest, before any query of the held-out dataset (one run = one "
+            f"meta-training seed). Other rows: the first {k} queries of a search. {anchor}"
         ),
         "",
-        "| held out | method | family | 30 cells | runs | best test acc | MetaD2A |",
+        f"| held out | method | family | {k} cells | runs | best test acc | MetaD2A |",
         "|---|---|---|---|---:|---|---:|",
     ]
     for m in metad2a.itertuples(index=False):
@@ -407,8 +443,14 @@ def write_transfer_report(out_dir: Path, report_dir: Path) -> None:
     traces = read_shards(out_dir)
     optima = pd.read_csv(out_dir / OPTIMA_FILE, dtype={"optimum_arch_indices": str})
     setup = json.loads((out_dir / SETUP_FILE).read_text())
+    missing = [k for k in SETUP_KEYS if k not in setup]
+    if missing:
+        raise ValueError(
+            f"{out_dir / SETUP_FILE} lacks {missing} (an older version wrote it): run the "
+            "transfer experiment again with this out_dir (it resumes and rewrites the file)"
+        )
     families: dict[str, str] = setup["families"]
-    metrics = run_metrics(traces, optima)
+    metrics = run_metrics(traces, optima, first=int(setup["metad2a"]["top_k"]))
     order = {d: i for i, d in enumerate(optima["dataset"])}
     order.update({m: i for i, m in enumerate(families)})
     metrics = metrics.sort_values(
@@ -422,12 +464,13 @@ def write_transfer_report(out_dir: Path, report_dir: Path) -> None:
     summary.to_csv(report_dir / "transfer_summary.csv", index=False, float_format="%.4f")
     tests.to_csv(report_dir / "transfer_tests.csv", index=False, float_format="%.6g")
     metad2a.to_csv(report_dir / "transfer_metad2a.csv", index=False, float_format="%.4f")
-    plot_curves(traces, optima, families, report_dir / "transfer_headline.png", regret=False)
-    plot_curves(traces, optima, families, report_dir / "transfer_regret.png", regret=True)
+    plot_curves(traces, optima, setup, report_dir / "transfer_headline.png", regret=False)
+    plot_curves(traces, optima, setup, report_dir / "transfer_regret.png", regret=True)
     plot_found(metrics, optima, families, report_dir / "transfer_found.png")
     table = report_dir / "table.md"
     text = table.read_text() if table.exists() else TABLE_HEAD
-    table.write_text(replace_section(text, part_b_markdown(summary, tests, metad2a, optima)))
+    section = part_b_markdown(summary, tests, metad2a, optima, setup)
+    atomic_write_text(table, replace_section(text, section))
 
 
 if __name__ == "__main__":

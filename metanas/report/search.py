@@ -23,7 +23,7 @@ from metanas.runner.shard_store import (
     OPTIMUM_FILE,
     PUBLISHED_FILE,
     SETTINGS_FILE,
-    SHARD_DIR,
+    shard_paths,
 )
 from metanas.runner.summary import RUN_KEYS, rebuild_summary
 
@@ -43,7 +43,7 @@ class Column:
 
 
 def _applies(results_dir: Path) -> bool:
-    return any(SHARD_DIR in p.parts for p in results_dir.rglob("runs_*.parquet"))
+    return bool(shard_paths(results_dir))
 
 
 def _json_files(results_dir: Path, name: str) -> list[Any]:

@@ -21,18 +21,16 @@ from tqdm.auto import tqdm
 
 from metanas.report import build_report
 from metanas.runner import shard_store
-from metanas.runner.search_loop import (
-    RunResult,
-    SettingTables,
-    build_tables,
-    search,
-    trace_frame,
-)
-from metanas.runner.seeding import run_seeds
-from metanas.runner.settings import SearchSetting, parse_protocols
+from metanas.runner.search_loop import SettingTables, build_tables, run_searches, trace_frame
+from metanas.runner.settings import SearchSetting, parse_protocols, require_positive_ints
 from metanas.runner.shard_store import NOTES_FILE, OPTIMUM_FILE, PUBLISHED_FILE, SETTINGS_FILE
-from metanas.runner.strategy_registry import StrategyFactory, describe_factory
+from metanas.runner.strategy_registry import (
+    StrategyFactory,
+    available_strategies,
+    describe_factory,
+)
 from metanas.runner.summary import rebuild_summary
+from tabular_bench.atomic_io import atomic_write_bytes, remove_stale_temporaries
 from tabular_bench.benchmark import Benchmark
 
 
@@ -76,16 +74,17 @@ class SearchJob:
         report: bool = True,
     ) -> None:
         self.runs_per_strategy = dict(runs_per_strategy or {})
-        for name, value in (
-            ("n_jobs", n_jobs),
-            ("runs", runs),
-            ("runs_per_shard", runs_per_shard),
-            *((f"runs_per_strategy.{k}", v) for k, v in self.runs_per_strategy.items()),
-        ):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-        if first_run < 0:
-            raise ValueError(f"first_run must be >= 0, got {first_run}")
+        require_positive_ints(
+            {
+                "n_jobs": n_jobs,
+                "runs": runs,
+                "runs_per_shard": runs_per_shard,
+                **{f"runs_per_strategy.{k}": v for k, v in self.runs_per_strategy.items()},
+            }
+        )
+        for name, value in (("first_run", first_run), ("base_seed", base_seed)):
+            if not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
         if not strategies:
             raise ValueError("no strategies selected: set strategies=[rs,rea,...]")
         self.benchmark = benchmark
@@ -93,6 +92,12 @@ class SearchJob:
         for setting in self.settings:
             setting.validate(benchmark)
         self.strategies = dict(strategies)
+        unknown = set(self.runs_per_strategy) - set(self.strategies) - set(available_strategies())
+        if unknown:
+            raise ValueError(
+                f"runs_per_strategy names unknown strategies {sorted(unknown)}; known: "
+                f"{', '.join(sorted({*self.strategies, *available_strategies()}))}"
+            )
         self.runs, self.first_run, self.base_seed = runs, first_run, base_seed
         self.n_jobs, self.runs_per_shard = n_jobs, runs_per_shard
         self.published = dict(published or {})
@@ -123,7 +128,8 @@ class SearchJob:
         return {
             "setting": setting.to_dict(),
             "strategy": describe_factory(self.strategies[strategy]),
-            "benchmark": f"{type(self.benchmark).__module__}.{type(self.benchmark).__qualname__}",
+            "benchmark": self.benchmark.identity(),
+            "seeded": self.tables[setting.name].seeded,
             "base_seed": self.base_seed,
             "runs_per_shard": self.runs_per_shard,
         }
@@ -138,7 +144,7 @@ class SearchJob:
                 folder = shard_store.ShardKey(setting.protocol, setting.dataset, name, 0, 0).folder
                 shard_store.ensure_spec(out_dir, folder, self.spec(setting, name))
         shard_store.check_no_overlap(out_dir, [s.key for s in shards])
-        shard_store.remove_stale_tmp(out_dir)
+        remove_stale_temporaries(out_dir)
         self._write_meta(out_dir)
 
         todo = [s for s in shards if not (out_dir / s.key.relpath).exists()]
@@ -186,33 +192,46 @@ class SearchJob:
         return what + "the mean over training seeds."
 
     def _write_meta(self, out_dir: Path) -> None:
-        """Files the report reads besides the shards: settings, published, optimum."""
-        settings = [s.to_dict() for s in self.settings]
-        shard_store.atomic_write_bytes(
-            out_dir / SETTINGS_FILE, json.dumps(settings, indent=1).encode()
+        """Files the report reads besides the shards: settings, published, optimum, notes.
+
+        Each is merged with what an earlier run in the same folder wrote, so a rerun with
+        fewer protocols keeps the others reportable.
+        """
+        shard_store.merge_json_list(
+            out_dir / SETTINGS_FILE,
+            [s.to_dict() for s in self.settings],
+            key=("protocol", "dataset"),
         )
         if self.published:
-            shard_store.atomic_write_bytes(
-                out_dir / PUBLISHED_FILE, json.dumps(self.published, indent=1).encode()
-            )
-        notes = [self._signal_note(s) for s in self.settings]
-        text = "\n".join(notes + [f"- {n}" for n in self.notes]) + "\n"
-        shard_store.atomic_write_bytes(out_dir / NOTES_FILE, text.encode())
-        rows = {}
+            path = out_dir / PUBLISHED_FILE
+            published = json.loads(path.read_text()) if path.exists() else {}
+            atomic_write_bytes(path, json.dumps({**published, **self.published}, indent=1).encode())
+        path = out_dir / NOTES_FILE
+        lines = path.read_text().splitlines() if path.exists() else []
+        for line in [self._signal_note(s) for s in self.settings] + [f"- {n}" for n in self.notes]:
+            if line not in lines:
+                lines.append(line)
+        atomic_write_bytes(path, ("\n".join(lines) + "\n").encode())
+        rows = []
         for setting in self.settings:
             tables = self.tables[setting.name]
             for task, values in tables.test.items():
                 best = int(values.argmax())
-                rows[task] = {
-                    "dataset": task,
-                    "metric": setting.test_metric,
-                    "fidelity": setting.test_fidelity,
-                    "best": float(values[best]),
-                    "arch_index": int(tables.arch_index[best]),
-                }
-        shard_store.atomic_write_bytes(
-            out_dir / OPTIMUM_FILE, pd.DataFrame(rows.values()).to_csv(index=False).encode()
+                rows.append(
+                    {
+                        "dataset": task,
+                        "metric": setting.test_metric,
+                        "fidelity": setting.test_fidelity,
+                        "best": float(values[best]),
+                        "arch_index": int(tables.arch_index[best]),
+                    }
+                )
+        path = out_dir / OPTIMUM_FILE
+        old = pd.read_csv(path) if path.exists() else pd.DataFrame(columns=["dataset"])
+        merged = pd.concat(
+            [old[~old["dataset"].isin([r["dataset"] for r in rows])], pd.DataFrame(rows)]
         )
+        atomic_write_bytes(path, merged.drop_duplicates("dataset").to_csv(index=False).encode())
 
 
 def _run_shard(
@@ -225,18 +244,14 @@ def _run_shard(
     base_seed: int,
 ) -> Path:
     """Worker: run the shard's runs and store their traces (one atomic file)."""
-    # Parallelism is across worker processes; torch (Optuna's GP sampler) inside a worker
-    # must not spawn threads of its own, which made the GP 5-10x slower on 2 cores.
-    import torch
-
-    torch.set_num_threads(1)
-    results = []
-    for run in range(key.first, key.last + 1):
-        strategy_seed, rng = run_seeds(
-            base_seed, setting.protocol, setting.dataset, key.strategy, run
-        )
-        strategy = factory(space=tables.space, seed=strategy_seed)
-        keys, signals, costs = search(strategy, setting, tables, benchmark, rng)
-        results.append(RunResult(run, strategy_seed, keys, signals, costs))
+    results = run_searches(
+        setting,
+        tables,
+        benchmark,
+        range(key.first, key.last + 1),
+        base_seed=base_seed,
+        seed_name=key.strategy,
+        make_strategy=lambda run, seed: factory(space=tables.space, seed=seed),
+    )
     frame = trace_frame(setting, key.strategy, tables, results)
     return shard_store.write_shard(out_dir, key, frame)

@@ -12,11 +12,15 @@ only to write the traces.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import torch
 
+from metanas.runner.seeding import run_seeds
 from metanas.runner.settings import SearchSetting
 from metanas.strategies.base import Strategy
 from tabular_bench.benchmark import Benchmark
@@ -73,8 +77,13 @@ def build_tables(benchmark: Benchmark, setting: SearchSetting) -> SettingTables:
         )
         for task in (setting.test_task, *setting.transfer_tasks)
     }
-    index_of = getattr(benchmark, "index_of", None)
-    arch_index = np.asarray(index_of(keys) if index_of else keys, dtype=np.int64)
+    if setting.budget_s < cost.min():
+        raise ValueError(
+            f"{setting.name}: budget_s={setting.budget_s:g} is below the cheapest query "
+            f"({cost.min():g} simulated s on {setting.search_task!r}); no search could "
+            "evaluate a single cell: raise budget_s"
+        )
+    arch_index = np.asarray(benchmark.index_of(keys), dtype=np.int64)
     return SettingTables(benchmark.space, signal, cost, test, arch_index, seeded)
 
 
@@ -117,6 +126,45 @@ def search(
         signals.append(value)
         costs.append(cost)
     return np.asarray(keys, np.int64), np.asarray(signals), np.asarray(costs)
+
+
+@contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Run torch-backed strategies (Optuna's GP sampler) on one thread, then restore.
+
+    Parallelism is across worker processes; torch threads inside each worker made the GP
+    5-10x slower on 2 cores. Restoring matters when joblib runs a shard in the caller.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def run_searches(
+    setting: SearchSetting,
+    tables: SettingTables,
+    benchmark: Benchmark | None,
+    runs: range,
+    *,
+    base_seed: int,
+    seed_name: str,
+    make_strategy: Callable[[int, int], Strategy],
+) -> list[RunResult]:
+    """Run ``runs`` of one setting; ``make_strategy(run, seed)`` builds each run's strategy.
+
+    :param seed_name: the name seeds derive from (the strategy's, or one shared name so
+        that methods compared in pairs see the same seeds).
+    """
+    results = []
+    with one_torch_thread():
+        for run in runs:
+            seed, rng = run_seeds(base_seed, setting.protocol, setting.dataset, seed_name, run)
+            keys, signals, costs = search(make_strategy(run, seed), setting, tables, benchmark, rng)
+            results.append(RunResult(run, seed, keys, signals, costs))
+    return results
 
 
 def incumbent_positions(signals: np.ndarray) -> np.ndarray:

@@ -74,27 +74,34 @@ def parse_protocols(protocols: Mapping[str, Mapping[str, Any]]) -> list[SearchSe
         raise ValueError("no protocol selected: set protocol=[nb201] or protocol=[nb201,nats]")
     out = []
     for protocol, spec in protocols.items():
-        unknown = set(spec) - {"signal", "test", "settings"}
-        if unknown:
-            raise ValueError(
-                f"protocol {protocol!r}: unknown keys {sorted(unknown)}; "
-                "expected signal, test, settings"
-            )
+        _check_keys(protocol, spec, required={"signal", "test", "settings"})
         signal, test = spec["signal"], spec["test"]
+        _check_keys(
+            f"{protocol}.signal", signal, required={"metric", "fidelity"}, optional={"sample_seed"}
+        )
+        _check_keys(f"{protocol}.test", test, required={"metric", "fidelity"})
         for dataset, setting in spec["settings"].items():
-            allowed = {"search_task", "test_task", "budget_s", "transfer_tasks"}
-            if set(setting) - allowed:
+            where = f"{protocol}.settings.{dataset}"
+            _check_keys(
+                where,
+                setting,
+                required={"search_task", "budget_s"},
+                optional={"test_task", "transfer_tasks"},
+            )
+            try:
+                budget_s = float(setting["budget_s"])
+            except (TypeError, ValueError):
                 raise ValueError(
-                    f"{protocol}/{dataset}: unknown keys {sorted(set(setting) - allowed)}; "
-                    f"expected {sorted(allowed)}"
-                )
+                    f"{where}.budget_s must be a number of simulated seconds, "
+                    f"got {setting['budget_s']!r}"
+                ) from None
             out.append(
                 SearchSetting(
                     protocol=protocol,
                     dataset=dataset,
                     search_task=setting["search_task"],
                     test_task=setting.get("test_task", dataset),
-                    budget_s=float(setting["budget_s"]),
+                    budget_s=budget_s,
                     signal_metric=signal["metric"],
                     signal_fidelity=int(signal["fidelity"]),
                     sample_seed=bool(signal.get("sample_seed", False)),
@@ -104,3 +111,25 @@ def parse_protocols(protocols: Mapping[str, Mapping[str, Any]]) -> list[SearchSe
                 )
             )
     return out
+
+
+def _check_keys(
+    where: str,
+    spec: Mapping[str, Any],
+    required: set[str],
+    optional: frozenset[str] | set[str] = frozenset(),
+) -> None:
+    """Name a misspelt or missing protocol key: a typo must not silently change a setting."""
+    unknown, missing = set(spec) - required - set(optional), required - set(spec)
+    if unknown or missing:
+        raise ValueError(
+            f"protocol {where}: unknown keys {sorted(unknown)}, missing keys {sorted(missing)}; "
+            f"expected {sorted(required)} and optionally {sorted(optional)}"
+        )
+
+
+def require_positive_ints(values: Mapping[str, Any]) -> None:
+    """Reject run counts and worker numbers below 1 before any work starts."""
+    for name, value in values.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")

@@ -1,6 +1,6 @@
 """Trace store: one parquet file per (setting, strategy, range of runs), written atomically.
 
-A shard appears only when complete (written to a temporary name, then ``os.replace``), so a
+A shard appears only when complete (``tabular_bench.atomic_io``), so a
 run killed at any moment leaves whole shards or none, and a re-run skips what exists. Each
 (setting, strategy) folder holds ``spec.json``, the inputs that determine its shards; a
 re-run with different inputs is refused rather than mixing results.
@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from tabular_bench.atomic_io import atomic_write_bytes
 
 SHARD_DIR = "shards"
 SETTINGS_FILE = "settings.json"  # the job's search settings (budgets) for the report
@@ -43,14 +44,6 @@ class ShardKey:
     @property
     def relpath(self) -> Path:
         return self.folder / f"runs_{self.first:05d}-{self.last:05d}.parquet"
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` so that readers see the old file or the whole new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def write_shard(root: Path, key: ShardKey, frame: pd.DataFrame) -> Path:
@@ -97,15 +90,26 @@ def check_no_overlap(root: Path, keys: list[ShardKey]) -> None:
                 )
 
 
-def remove_stale_tmp(root: Path) -> None:
-    """Delete temporary files left by a killed run (they are never read)."""
-    for p in (root / SHARD_DIR).rglob(".*.tmp*"):
-        p.unlink(missing_ok=True)
+def shard_paths(root: Path) -> list[Path]:
+    """Every complete shard below ``root`` (recursively, so a multirun folder works too)."""
+    return sorted(p for p in root.rglob("runs_*.parquet") if SHARD_DIR in p.parts)
+
+
+def merge_json_list(path: Path, entries: list[dict[str, Any]], key: tuple[str, ...]) -> None:
+    """Add ``entries`` to the JSON list at ``path``, replacing those with the same ``key``.
+
+    A rerun with fewer protocols in the same folder keeps what the earlier run recorded
+    for the others, so the report still finds every shard's settings.
+    """
+    old = json.loads(path.read_text()) if path.exists() else []
+    new_keys = {tuple(e[k] for k in key) for e in entries}
+    kept = [e for e in old if tuple(e[k] for k in key) not in new_keys]
+    atomic_write_bytes(path, json.dumps(kept + entries, indent=1).encode())
 
 
 def read_shards(root: Path) -> pd.DataFrame:
     """All traces below ``root`` (searched recursively, so a multirun folder works too)."""
-    paths = sorted(p for p in root.rglob("runs_*.parquet") if SHARD_DIR in p.parts)
+    paths = shard_paths(root)
     if not paths:
         raise FileNotFoundError(f"no search shards below {root} (expected {SHARD_DIR}/...)")
     return pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)

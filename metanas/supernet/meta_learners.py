@@ -1,7 +1,9 @@
 """Meta-learners over (alpha, w): T-NAS-style first-order MAML and MetaNAS-style Reptile.
 
 Both are :class:`metanas.meta.learner.MetaLearner` s of a :class:`SuperNet`, so the same
-training job drives them as drives MAML and Reptile on Conv-4. References:
+training loop (:mod:`metanas.meta.training`) drives them as drives MAML and Reptile on
+Conv-4; :class:`metanas.supernet.job.FewShotNASJob` meta-tests them with
+:mod:`metanas.supernet.evaluation`. References:
 
 * T-NAS: Lian et al., "Towards Fast Adaptation of Neural Architectures with Meta
   Learning", ICLR 2020. Inner loop: SGD on the support loss for w and alpha (own rates).
@@ -18,7 +20,6 @@ training job drives them as drives MAML and Reptile on Conv-4. References:
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Any
 
 import torch
 from torch.func import grad, vmap
@@ -39,21 +40,16 @@ from tasks.episodes import EpisodeBatch
 
 
 class SupernetMetaLearner(MetaLearner):
-    """What both methods share: the outer optimiser, test-time adaptation, state.
+    """What both methods share: the two parameter groups and test-time adaptation.
 
     :param test_steps: inner steps on a meta-test task's support set.
     """
 
     def __init__(self, model: SuperNet, *, test_steps: int) -> None:
-        super().__init__(model)
         if test_steps < 1:
             raise ValueError(f"test_steps must be >= 1, got {test_steps}")
         self.test_steps = test_steps
-        self.optimizer = self._outer_optimizer()
-
-    @abstractmethod
-    def _outer_optimizer(self) -> torch.optim.Optimizer:
-        """The optimiser that applies meta-gradients to (alpha, w)."""
+        super().__init__(model)
 
     @abstractmethod
     def test_inner(self) -> InnerOptimizer:
@@ -63,10 +59,6 @@ class SupernetMetaLearner(MetaLearner):
         named = list(self.model.named_parameters())
         return [p for n, p in named if n == ALPHA], [p for n, p in named if n != ALPHA]
 
-    def parameters(self) -> Params:
-        """The meta-learned (alpha, w), detached."""
-        return {k: p.detach() for k, p in self.model.named_parameters()}
-
     def adapt_tasks(self, batch: EpisodeBatch) -> Params:
         """(alpha', w') of every episode after ``test_steps`` on its support set."""
         inner = self.test_inner()
@@ -75,26 +67,6 @@ class SupernetMetaLearner(MetaLearner):
             return adapt(params, self.model, xs, ys, optimizer=inner, steps=self.test_steps)
 
         return vmap(one, in_dims=(None, 0, 0))(self.parameters(), batch.x_support, batch.y_support)
-
-    def evaluate(self, batch: EpisodeBatch, *, rng: torch.Generator) -> torch.Tensor:
-        """Query accuracy of the adapted supernet per episode (batch norm on query batch
-        statistics, as MAML's evaluation)."""
-        adapted = self.adapt_tasks(batch)
-        return vmap(accuracy_fn, in_dims=(0, None, 0, 0))(
-            adapted, self.model, batch.x_query, batch.y_query
-        )
-
-    def meta_update(self, grads: Params) -> None:
-        for name, p in self.model.named_parameters():
-            p.grad = grads[name]
-        self.optimizer.step()
-        self.optimizer.zero_grad(set_to_none=True)
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"optimizer": self.optimizer.state_dict()}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.optimizer.load_state_dict(state["optimizer"])
 
 
 class TNASMaml(SupernetMetaLearner):
@@ -127,7 +99,7 @@ class TNASMaml(SupernetMetaLearner):
         self.alpha_weight_decay = alpha_weight_decay
         super().__init__(model, test_steps=test_steps)
 
-    def _outer_optimizer(self) -> torch.optim.Optimizer:
+    def outer_optimizer(self) -> torch.optim.Optimizer:
         alpha, weights = self._groups()
         return torch.optim.Adam([
             {"params": weights, "lr": self.outer_lr_weights},
@@ -192,7 +164,7 @@ class MetaNASReptile(SupernetMetaLearner):
         self.alpha_warmup = alpha_warmup
         super().__init__(model, test_steps=test_steps)
 
-    def _outer_optimizer(self) -> torch.optim.Optimizer:
+    def outer_optimizer(self) -> torch.optim.Optimizer:
         alpha, weights = self._groups()
         return torch.optim.SGD([
             {"params": weights, "lr": self.meta_lr_weights},

@@ -1,17 +1,32 @@
-"""Collect the ``summary.json`` of few-shot meta-NAS runs into one CSV.
+"""Summaries of few-shot meta-NAS runs: one run's episodes, and many runs in one CSV.
 
     python -m metanas.supernet.summary runs/omniglot_metanas_* \\
         --out results/metanas/fewshot_summary.csv
+
+The accuracy statistics are recomputed from each run's ``episodes.csv`` (the per-episode
+record) by :func:`episode_summary`, the function the job itself uses, so the collected CSV
+always follows the current definitions (e.g. :func:`metanas.meta.stats.mean_ci95`); the
+rest of a row (method, iterations, device, times) comes from the run's ``summary.json``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from metanas.meta.stats import mean_ci95
+from metanas.supernet.evaluation import NB201_DATASETS, cell_diversity
+from tabular_bench.atomic_io import atomic_write_text
+from tabular_bench.spaces.nb201 import NB201
+
+EPISODES_FILE = "episodes.csv"
+SUMMARY_FILE = "summary.json"
 FIRST_COLUMNS = [
     "method", "setting", "supernet_acc_mean", "supernet_acc_ci95", "derived_acc_mean",
     "derived_acc_ci95", "derived_nb201_cifar10_test_mean", "distinct_cells_share",
@@ -19,14 +34,38 @@ FIRST_COLUMNS = [
 ]
 
 
+def episode_summary(episodes: pd.DataFrame) -> dict[str, Any]:
+    """Accuracy (%, mean and 95% interval), NB201 look-ups and cell diversity of a run's
+    meta-test episodes (the columns of ``episodes.csv``)."""
+    archs = episodes["arch"].tolist()
+    codes = np.stack([NB201.from_string(a) for a in archs])
+    out: dict[str, Any] = {}
+    for column in ("supernet_acc", "derived_acc"):
+        mean, ci95 = mean_ci95(episodes[column].to_numpy(np.float64) * 100)
+        out[f"{column}_mean"], out[f"{column}_ci95"] = mean, ci95
+    for d in NB201_DATASETS:
+        key = f"derived_nb201_{d.lower().replace('-', '_')}_test_mean"
+        out[key] = float(episodes[f"nb201_{d}_test"].mean())
+    # most_common breaks ties by first appearance, so the modal cell is reproducible.
+    modal, count = Counter(archs).most_common(1)[0]
+    return {
+        **out, **cell_diversity(codes), "modal_cell": modal,
+        "modal_cell_share": count / len(archs), "episodes": len(archs),
+    }
+
+
 def collect(run_dirs: list[Path]) -> pd.DataFrame:
     """One row per run, the required columns first, sorted by method and setting."""
     rows = []
-    for run in run_dirs:
-        path = Path(run) / "summary.json"
-        if not path.exists():
-            raise FileNotFoundError(f"{path} missing: run `python -m metanas.run ...` there first")
-        rows.append(json.loads(path.read_text()))
+    for run in map(Path, run_dirs):
+        paths = [run / SUMMARY_FILE, run / EPISODES_FILE]
+        missing = [str(p) for p in paths if not p.exists()]
+        if missing:
+            raise FileNotFoundError(
+                f"{', '.join(missing)} missing: run `python -m metanas.run ...` there first"
+            )
+        rows.append({**json.loads(paths[0].read_text()),
+                     **episode_summary(pd.read_csv(paths[1]))})
     frame = pd.DataFrame(rows)
     rest = [c for c in frame.columns if c not in FIRST_COLUMNS]
     return frame[FIRST_COLUMNS + rest].sort_values(["method", "setting"]).reset_index(drop=True)
@@ -37,8 +76,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("runs", nargs="+", type=Path, help="run folders with summary.json")
     parser.add_argument("--out", type=Path, required=True, help="CSV to write")
     args = parser.parse_args(argv)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    collect(args.runs).round(3).to_csv(args.out, index=False)
+    atomic_write_text(args.out, collect(args.runs).round(3).to_csv(index=False))
 
 
 if __name__ == "__main__":

@@ -5,8 +5,9 @@ protocol's. Metrics per epoch: ``train_loss``, ``train_acc``, ``valid_loss``,
 ``valid_acc``; ``test_loss`` and ``test_acc`` at the last epoch only (NaN before);
 ``params_m`` and ``flops_m`` (millions) at every epoch, as syne-tune's NAS-Bench-201
 blackbox keeps them among its objectives. ``cost_s[row, e]`` is the mean over seeds of the
-training time of the first ``e`` epochs. ``archs/index`` holds the key (a built table has
-no official index).
+training time of the first ``e`` epochs. ``archs/index`` holds each cell's official
+NAS-Bench-201 index (:meth:`~tabular_bench.spaces.NB201Space.official_index`), so built
+and published tables name a cell alike.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def merge(out_dir: str | Path) -> Table:
         space=NB201.name,
         codes=codes,
         strings=np.asarray(NB201.strings(keys)),
-        indices=keys.astype(np.int64),
+        indices=NB201.official_index(keys),
         tasks=tasks,
         provenance=Provenance(
             source_file=str(out_dir.resolve()),

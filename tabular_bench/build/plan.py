@@ -8,6 +8,7 @@ be fused into one network on the shard that trains it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -89,7 +90,8 @@ def load_tasks(
     split_seed: int,
     overrides: dict[str, Any] | None = None,
 ) -> list[SplitTask]:
-    """Whole tasks of ``tasks.make(distribution)`` with a seeded train/validation split.
+    """Whole tasks of ``tasks.make(distribution)`` with a seeded, per-class train/validation
+    split (:func:`stratified_split`).
 
     :param names: keep only these tasks (error naming the available ones otherwise).
     :param limit: keep the first ``limit`` tasks after ``names``.
@@ -107,10 +109,7 @@ def load_tasks(
     split = []
     for task in whole:
         x_train, y_train, x_test, y_test = task.float_tensors()
-        gen = torch.Generator().manual_seed(split_seed)
-        order = torch.randperm(len(y_train), generator=gen)
-        n_valid = max(1, round(valid_fraction * len(y_train)))
-        valid, train = order[:n_valid], order[n_valid:]
+        train, valid = stratified_split(y_train, valid_fraction, split_seed)
         split.append(
             SplitTask(
                 task.name, task.num_classes, x_train[train], y_train[train],
@@ -118,3 +117,29 @@ def load_tasks(
             )
         )
     return split
+
+
+def stratified_split(
+    labels: torch.Tensor, valid_fraction: float, seed: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sorted (train, validation) positions: ``valid_fraction`` of every class validates.
+
+    Per class, ``round(valid_fraction * n)`` images chosen at random (seeded) validate,
+    but at least one and never all, so a class of two or more images appears in both
+    parts (a class of one image trains). A split over all images at once could leave a
+    small class without training images.
+    """
+    if not 0 < valid_fraction < 1:
+        raise ValueError(f"valid_fraction must lie in (0, 1), got {valid_fraction}")
+    gen = torch.Generator().manual_seed(seed)
+    train, valid = [], []
+    for label in torch.unique(labels).tolist():
+        members = torch.nonzero(labels == label).flatten()
+        members = members[torch.randperm(members.numel(), generator=gen)]
+        n_valid = min(max(1, math.floor(valid_fraction * members.numel() + 0.5)),
+                      members.numel() - 1)
+        valid.append(members[:n_valid])
+        train.append(members[n_valid:])
+    if not sum(part.numel() for part in valid):
+        raise ValueError("no class has two images, so none can give one to validation")
+    return torch.sort(torch.cat(train)).values, torch.sort(torch.cat(valid)).values

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from numbers import Integral
 
 
 @dataclass(frozen=True)
@@ -35,9 +36,15 @@ class Protocol:
     split_seed: int = 0
     """Seed of the train/validation split, shared by all cells and seeds of a task."""
     seeds: tuple[int, ...] = field(default=(777,))
-    """Training seeds (NB201 uses 777, 888, 999)."""
+    """Training seeds (NB201 uses 777, 888, 999); one int means one seed."""
 
     def __post_init__(self) -> None:
+        seeds = (self.seeds,) if isinstance(self.seeds, Integral) else self.seeds
+        if not isinstance(seeds, list | tuple) or not all(
+            isinstance(s, Integral) and not isinstance(s, bool) for s in seeds
+        ):
+            raise ValueError(f"seeds must be an int or a list of ints, got {self.seeds!r}")
+        object.__setattr__(self, "seeds", tuple(int(s) for s in seeds))
         checks = {
             "epochs": self.epochs >= 1,
             "batch_size": self.batch_size >= 1,
@@ -50,7 +57,6 @@ class Protocol:
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
             raise ValueError(f"invalid protocol settings {bad}: {self}")
-        object.__setattr__(self, "seeds", tuple(int(s) for s in self.seeds))
 
     def to_dict(self) -> dict:
         """Plain dict (JSON-able) for records and provenance."""

@@ -1,15 +1,15 @@
 """Run one shard of a build: train its pending units, one atomic file per finished unit.
 
-A unit's file appears (``os.replace`` of a complete temporary file) only after the unit
-has trained, so a shard killed at any moment loses only the units in flight, and a rerun
-skips every unit whose file exists.
+A unit's file appears (:func:`~tabular_bench.atomic_io.atomic_write_bytes`) only after the
+unit has trained, so a shard killed at any moment loses only the units in flight, and a
+rerun skips every unit whose file exists. A killed writer may leave a ``.*.tmp`` file
+beside the units; merging ignores it, and shards do not sweep them because shards of one
+build share ``out_dir`` and would delete each other's in-flight temporaries.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from tabular_bench.atomic_io import atomic_write_bytes
 from tabular_bench.build.plan import Unit
 from tabular_bench.build.protocol import Protocol
 from tabular_bench.build.train import SplitTask, UnitRecord, train_group
@@ -89,7 +90,7 @@ def _fusable_groups(
 
 def write_unit(out_dir: Path, unit: Unit, record: UnitRecord) -> Path:
     """Write one unit's record atomically (complete temporary file, then rename)."""
-    return _atomic_json(unit_path(out_dir, unit), {"key": unit.key, **asdict(record)})
+    return _write_json(unit_path(out_dir, unit), {"key": unit.key, **asdict(record)})
 
 
 def write_protocol(out_dir: Path, protocol: Protocol) -> None:
@@ -103,19 +104,8 @@ def write_protocol(out_dir: Path, protocol: Protocol) -> None:
                 "or the same protocol settings"
             )
         return
-    _atomic_json(path, protocol.to_dict())
+    _write_json(path, protocol.to_dict())
 
 
-def _atomic_json(path: Path, payload: dict) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(payload, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
+def _write_json(path: Path, payload: dict) -> Path:
+    return atomic_write_bytes(path, json.dumps(payload).encode())

@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from tabular_bench.build.train import per_model_loss, synchronize
 from tabular_bench.models import FusedTinyNetwork, TinyNetwork
 
 CELL = ["nor_conv_3x3", "nor_conv_3x3", "nor_conv_3x3", "skip_connect", "nor_conv_3x3",
@@ -51,50 +52,59 @@ class Row:
     date: str
 
 
-def make_step(impl: str, s: Setting, device: torch.device) -> Callable[[], None]:
-    """One training step of ``s.models`` models of :data:`CELL` (``naive`` or ``fused``)."""
+def make_step(impl: str, s: Setting, device: torch.device) -> Callable[[], torch.Tensor]:
+    """One training step of ``s.models`` models of :data:`CELL` (``naive`` or ``fused``).
+
+    Both start from the same seeded weights and data, so their steps compute the same
+    thing; each step returns the models' losses ``(models,)`` (before its update).
+    """
+    if impl not in ("naive", "fused"):
+        raise ValueError(f"unknown implementation {impl!r}; use naive or fused")
     gen = torch.Generator(device=device).manual_seed(0)
     x = torch.rand(s.batch, s.models, 3, s.side, s.side, generator=gen, device=device)
     y = torch.randint(0, s.classes, (s.batch, s.models), generator=gen, device=device)
     sgd = {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 5e-4}
+    nets = []
+    for m in range(s.models):
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(m)
+            nets.append(TinyNetwork(CELL, s.channels, s.cells_per_stage, s.classes))
     if impl == "naive":
-        nets = [TinyNetwork(CELL, s.channels, s.cells_per_stage, s.classes).to(device)
-                for _ in range(s.models)]
+        nets = [net.to(device) for net in nets]
         opts = [torch.optim.SGD(n.parameters(), **sgd) for n in nets]
 
-        def step() -> None:
+        def step() -> torch.Tensor:
+            losses = []
             for m, (net, opt) in enumerate(zip(nets, opts)):
                 loss = nn.functional.cross_entropy(net(x[:, m]), y[:, m])
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
+                losses.append(loss.detach())
+            return torch.stack(losses)
 
         return step
-    if impl != "fused":
-        raise ValueError(f"unknown implementation {impl!r}; use naive or fused")
-    net = FusedTinyNetwork(CELL, s.models, s.channels, s.cells_per_stage, s.classes).to(device)
+    net = FusedTinyNetwork.from_networks(CELL, nets, s.channels, s.cells_per_stage, 3).to(device)
     opt = torch.optim.SGD(net.parameters(), **sgd)
 
-    def fused_step() -> None:
-        logits = net(x)
-        loss = nn.functional.cross_entropy(
-            logits.reshape(-1, s.classes), y.reshape(-1), reduction="none"
-        ).view(s.batch, s.models).mean(0).sum()
+    def fused_step() -> torch.Tensor:
+        losses = per_model_loss(net(x), y).mean(dim=0)
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        losses.sum().backward()
         opt.step()
+        return losses.detach()
 
     return fused_step
 
 
-def images_per_s(step: Callable[[], None], s: Setting, device: torch.device, steps: int) -> float:
+def images_per_s(step: Callable[[], object], s: Setting, device: torch.device, steps: int) -> float:
     """Images per second over ``steps`` steps after one warm-up step."""
     step()
-    _sync(device)
+    synchronize(device)
     start = time.perf_counter()
     for _ in range(steps):
         step()
-    _sync(device)
+    synchronize(device)
     return steps * s.batch * s.models / (time.perf_counter() - start)
 
 
@@ -110,11 +120,6 @@ def device_name(device: torch.device) -> str:
     if device.type == "cuda":
         return f"GPU {torch.cuda.get_device_name(device)}"
     return f"CPU ({torch.get_num_threads()} threads)"
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def main() -> None:

@@ -116,7 +116,7 @@ def train_group(
     for _ in range(protocol.epochs):
         start = time.perf_counter()
         loss, acc = _train_epoch(model, tasks, generators, optimizer, schedule, protocol)
-        _synchronize(device)
+        synchronize(device)
         history["time"].append(np.full(len(units), (time.perf_counter() - start) / len(units)))
         history["tl"].append(loss)
         history["ta"].append(acc)
@@ -172,7 +172,7 @@ def _train_epoch(
         x = torch.stack(images, dim=1)
         y = torch.stack(labels, dim=1)
         logits = model(x)
-        losses = _per_model_loss(logits, y)
+        losses = per_model_loss(logits, y)
         optimizer.zero_grad(set_to_none=True)
         losses.mean(dim=0).sum().backward()
         optimizer.step()
@@ -207,12 +207,12 @@ def _evaluate(
             y[: len(part), m] = part
         valid = (torch.arange(begin, end, device=device)[:, None] < sizes[None, :]).float()
         logits = model(x)
-        loss_sum += (_per_model_loss(logits, y) * valid).sum(dim=0)
+        loss_sum += (per_model_loss(logits, y) * valid).sum(dim=0)
         correct += ((logits.argmax(dim=2) == y).float() * valid).sum(dim=0)
     return (loss_sum / sizes).cpu().numpy(), (100.0 * correct / sizes).cpu().numpy()
 
 
-def _per_model_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+def per_model_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Cross-entropy of each image under each model, ``(batch, models)``."""
     batch, models, classes = logits.shape
     return nn.functional.cross_entropy(
@@ -236,6 +236,7 @@ def augment(images: torch.Tensor, generator: torch.Generator, pad: int = 4) -> t
     return padded[b, c, rows[:, None, :, None], cols[:, None, None, :]]
 
 
-def _synchronize(device: torch.device) -> None:
+def synchronize(device: torch.device) -> None:
+    """Wait for queued kernels, so wall-clock times cover the work (no-op on CPU)."""
     if device.type == "cuda":
         torch.cuda.synchronize(device)

@@ -21,9 +21,16 @@ from pathlib import Path
 
 import numpy as np
 
+from tabular_bench.data_dir import DataNotFoundError
 from tabular_bench.spaces.nb201 import NB201
 from tabular_bench.store import Provenance, Table, TaskData, file_sha256
 
+NB201_ORIGIN = (
+    "the NAS-Bench-201 / NATS-Bench topology results (https://github.com/D-X-Y/NATS-Bench): "
+    "the shared table nb201_all.csv.gz is an export of NATS-tss-v1_0-3ffb9-simple. With "
+    "that archive, pass its directory instead (tabular_bench.loaders.nb201(path=DIR)) or "
+    "convert it once: python -m tabular_bench.importers nats DIR nb201.h5"
+)
 FIDELITIES = (12, 200)
 _DATASET_OF_TASK = {
     "cifar10-valid": "cifar10",
@@ -44,16 +51,18 @@ _TRAIN_FRACTION = {"cifar10-valid": 0.5}
 def import_csv(path: str | Path) -> Table:
     """Read the shared CSV into a table whose rows follow the official index."""
     path = Path(path)
-    columns = _read_columns(path)
+    columns, lines = _read_columns(path)
     index = np.asarray(columns["index"], dtype=np.int64)
     if not np.array_equal(index, np.arange(index.size)):
         raise ValueError(f"{path}: rows must be in official index order 0..n-1")
-    codes = _digits(columns["code"], NB201.num_edges)
+    codes = _digits(columns["code"], NB201.num_edges, path, lines)
     strings = np.asarray(columns["arch"])
     expected = NB201.strings(NB201.keys(codes))
     if list(strings) != expected:
         bad = int(np.flatnonzero(strings != np.asarray(expected))[0])
-        raise ValueError(f"{path}: row {bad} has arch {strings[bad]!r} but code {codes[bad]}")
+        raise ValueError(
+            f"{path}:{lines[bad]}: arch {strings[bad]!r} does not match code {codes[bad]}"
+        )
     tasks = {task: _task(columns, task, len(index)) for task in _DATASET_OF_TASK}
     provenance = Provenance(
         source_file=str(path.resolve()),
@@ -63,19 +72,30 @@ def import_csv(path: str | Path) -> Table:
     return Table(NB201.name, codes, strings, index, tasks, provenance)
 
 
-def _read_columns(path: Path) -> dict[str, list[str]]:
+def _read_columns(path: Path) -> tuple[dict[str, list[str]], list[int]]:
+    """Columns by header name, and the file line number of each data row (for errors)."""
+    if not path.is_file():
+        raise DataNotFoundError(f"no NAS-Bench-201 CSV at {path}; it comes from {NB201_ORIGIN}")
     opener = gzip.open if path.suffix == ".gz" else open
+    rows, lines = [], []
     try:
         with opener(path, "rt", newline="") as f:
             reader = csv.reader(f)
             header = next(reader)
-            rows = list(reader)
-    except (OSError, EOFError, StopIteration) as err:
+            for row in reader:
+                if len(row) != len(header):
+                    raise ValueError(
+                        f"{path}:{reader.line_num}: {len(row)} fields, but the header has "
+                        f"{len(header)}; the file is truncated or corrupt"
+                    )
+                rows.append(row)
+                lines.append(reader.line_num)
+    except (OSError, EOFError, StopIteration, csv.Error) as err:
         raise ValueError(f"cannot read NAS-Bench-201 CSV {path}: {err}") from err
     missing = {"index", "arch", "code"} - set(header)
     if missing:
         raise ValueError(f"{path} lacks columns {sorted(missing)}; is it nb201_all.csv.gz?")
-    return {name: [row[i] for row in rows] for i, name in enumerate(header)}
+    return {name: [row[i] for row in rows] for i, name in enumerate(header)}, lines
 
 
 def _task(columns: dict[str, list[str]], task: str, n: int) -> TaskData:
@@ -104,10 +124,15 @@ def _task(columns: dict[str, list[str]], task: str, n: int) -> TaskData:
     )
 
 
-def _digits(cells: list[str], width: int) -> np.ndarray:
-    """``["0123", ...]`` -> int64 digits shaped ``(n, width)``."""
-    if any(len(cell) != width for cell in cells):
-        raise ValueError(f"every code must have {width} digits")
+def _digits(cells: list[str], width: int, path: Path, lines: list[int]) -> np.ndarray:
+    """``["0123", ...]`` -> int64 op indices shaped ``(n, width)``, each checked."""
+    valid = set("".join(str(op) for op in range(NB201.num_ops)))
+    for cell, line in zip(cells, lines):
+        if len(cell) != width or not set(cell) <= valid:
+            raise ValueError(
+                f"{path}:{line}: code {cell!r} is not {width} op digits in "
+                f"0..{NB201.num_ops - 1} ({', '.join(NB201.op_names)})"
+            )
     digits = np.frombuffer("".join(cells).encode(), dtype=np.uint8).reshape(-1, width)
     return digits.astype(np.int64) - ord("0")
 

@@ -20,9 +20,7 @@ import torch
 from torch import nn
 
 from tabular_bench.models.ops import ResNetBasicBlock, make_operation
-
-CELL_EDGES: tuple[tuple[int, int], ...] = ((1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2))
-"""(to, from) node pairs of the NB201 cell, in the order of a code's op indices."""
+from tabular_bench.spaces.nb201 import EDGES as CELL_EDGES
 
 
 class InferCell(nn.Module):

@@ -39,12 +39,12 @@ class CellSearchSpace:
 
     # -- code <-> key ---------------------------------------------------------------
     def key(self, code: np.ndarray | tuple[int, ...]) -> int:
-        """Mixed-radix key of one code."""
-        return int(np.dot(np.asarray(code, dtype=np.int64), self._radix))
+        """Mixed-radix key of one code (validated: ``ValueError`` for a bad code)."""
+        return int(np.dot(self.validate_code(code), self._radix))
 
     def keys(self, codes: np.ndarray) -> np.ndarray:
         """Vectorised :meth:`key` for codes shaped ``(n, num_edges)``."""
-        return np.asarray(codes, dtype=np.int64) @ self._radix
+        return self._validate_codes(codes, f"{self.name} codes") @ self._radix
 
     def code(self, key: int) -> np.ndarray:
         """Code of one key."""
@@ -52,28 +52,69 @@ class CellSearchSpace:
 
     def codes(self, keys: np.ndarray) -> np.ndarray:
         """Vectorised :meth:`code`; returns ``(n, num_edges)`` int64."""
-        keys = np.asarray(keys, dtype=np.int64)
-        if keys.size and (keys.min() < 0 or keys.max() >= self.size):
-            raise ValueError(f"keys must lie in [0, {self.size}) for space {self.name!r}")
+        keys = self.validate_keys(keys)
         return (keys[:, None] // self._radix[None, :]) % self.num_ops
+
+    def validate_keys(self, keys: np.ndarray | int) -> np.ndarray:
+        """``keys`` as an int64 array of the same shape, or a ``ValueError`` naming the fix.
+
+        Keys are whole numbers in ``[0, size)``; float keys are refused rather than
+        truncated (a float key is a bug upstream, e.g. a NaN-filled or averaged array).
+        """
+        arr = np.asarray(keys)
+        if arr.size == 0:
+            return arr.astype(np.int64)
+        if arr.dtype.kind not in "iu":
+            raise ValueError(
+                f"architecture keys are integers, got dtype {arr.dtype} ({arr.ravel()[:5]}): "
+                f"pass integer keys, e.g. space.keys(codes)"
+            )
+        arr = arr.astype(np.int64)
+        bad = (arr < 0) | (arr >= self.size)
+        if bad.any():
+            raise ValueError(
+                f"architecture keys lie in [0, {self.size}) for space {self.name!r}, "
+                f"got {arr[bad][:5].tolist()}"
+            )
+        return arr
 
     def all_codes(self) -> np.ndarray:
         """Every code of the space in key order."""
         return self.codes(np.arange(self.size))
 
     def validate_code(self, code: np.ndarray | tuple[int, ...]) -> np.ndarray:
-        """Return ``code`` as an array or raise a ``ValueError`` that names the fix."""
+        """Return ``code`` as an int64 array or raise a ``ValueError`` that names the fix."""
         arr = np.asarray(code)
-        if arr.shape != (self.num_edges,) or not np.issubdtype(arr.dtype, np.integer):
+        if arr.shape != (self.num_edges,):
             raise ValueError(
                 f"a {self.name} code has {self.num_edges} integer op indices, got {code!r}"
             )
-        if arr.min() < 0 or arr.max() >= self.num_ops:
+        return self._validate_codes(arr, f"code {code!r}")
+
+    def official_index(self, keys: np.ndarray | int) -> np.ndarray:
+        """Index of each key in the space's published order (int64, same shape).
+
+        A space without a published order numbers its cells by key, so the key is the
+        index; :class:`~tabular_bench.spaces.NB201Space` overrides this with NB201's order.
+        """
+        return self.validate_keys(keys)
+
+    def _validate_codes(self, codes: np.ndarray, what: str) -> np.ndarray:
+        arr = np.asarray(codes)
+        if arr.ndim == 0 or arr.shape[-1] != self.num_edges or (
+            arr.size and arr.dtype.kind not in "iu"
+        ):
             raise ValueError(
-                f"op indices of {self.name} lie in [0, {self.num_ops}) "
-                f"({', '.join(self.op_names)}), got {code!r}"
+                f"{what}: a {self.name} code has {self.num_edges} integer op indices "
+                f"(shape (..., {self.num_edges})), got shape {arr.shape} dtype {arr.dtype}"
             )
-        return arr.astype(np.int64)
+        arr = arr.astype(np.int64)
+        if arr.size and (arr.min() < 0 or arr.max() >= self.num_ops):
+            raise ValueError(
+                f"{what}: op indices of {self.name} lie in [0, {self.num_ops}) "
+                f"({', '.join(self.op_names)})"
+            )
+        return arr
 
     # -- sampling and neighbourhoods -------------------------------------------------
     def random_codes(self, rng: np.random.Generator, n: int = 1) -> np.ndarray:

@@ -6,7 +6,10 @@ code is exactly the ``code`` column of the shared table:
 
 * operations, in order: ``none, skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3``;
 * edges, in order: ``1<-0, 2<-0, 2<-1, 3<-0, 3<-1, 3<-2``;
-* string: ``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`` (node by node, ``op~i`` = edge from node i).
+* string: ``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`` (node by node, ``op~i`` = edge from node i);
+* official index: NAS-Bench-201's ``generate_meta_info`` lists every cell in key order
+  (``Structure.gen_all``) and shuffles the list with Python's ``random.seed(88)``; a
+  cell's index is its position after the shuffle (:meth:`NB201Space.official_index`).
 
 Two isomorphism rules are offered (see :meth:`NB201Space.canonical_keys`): the official one,
 which reproduces the paper's 6,466 unique topologies, and a stricter functional one.
@@ -14,6 +17,7 @@ which reproduces the paper's 6,466 unique topologies, and a stricter functional 
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
@@ -28,9 +32,17 @@ OP_NAMES = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x
 EDGES = ((1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2))
 """``(to, from)`` of each edge, in code order."""
 
+NASLIB_OP_NAMES = ("skip_connect", "none", "nor_conv_3x3", "nor_conv_1x1", "avg_pool_3x3")
+NASLIB_EDGES = ((1, 0), (2, 0), (3, 0), (2, 1), (3, 1), (3, 2))
+"""NASLib's op and edge orders (e.g. the ``arch`` tuples of ``naslib_zc_nasbench201.json``)."""
+
 NONE, SKIP = 0, 1
-_STRING_FORMAT = "|op~0|+|op~0|op~1|+|op~0|op~1|op~2|"
-_STRING_RE = re.compile(r"\|(\w+)~0\|\+\|(\w+)~0\|(\w+)~1\|\+\|(\w+)~0\|(\w+)~1\|(\w+)~2\|")
+_STRING_TEMPLATE = "|{}~0|+|{}~0|{}~1|+|{}~0|{}~1|{}~2|"
+"""The official string with one ``{}`` per edge, in code order."""
+_STRING_FORMAT = _STRING_TEMPLATE.replace("{}", "op")
+_STRING_RE = re.compile(re.escape(_STRING_TEMPLATE).replace(r"\{\}", r"(\w+)"))
+_SHUFFLE_SEED = 88
+"""``random.seed`` of NAS-Bench-201's ``generate_meta_info``, which fixes the official order."""
 # Input -> output paths as edge indices (BANANAS-style path encoding, White et al. 2021).
 _PATHS = ((3,), (0, 4), (1, 5), (0, 2, 5))
 
@@ -49,7 +61,7 @@ class NB201Space(CellSearchSpace):
     def to_string(self, code: np.ndarray | tuple[int, ...]) -> str:
         """Official architecture string of one code."""
         ops = [self.op_names[i] for i in self.validate_code(code)]
-        return "|{}~0|+|{}~0|{}~1|+|{}~0|{}~1|{}~2|".format(*ops)
+        return _STRING_TEMPLATE.format(*ops)
 
     def from_string(self, arch: str) -> np.ndarray:
         """Code of an official architecture string; ``ValueError`` names the format."""
@@ -70,7 +82,7 @@ class NB201Space(CellSearchSpace):
     def strings(self, keys: np.ndarray) -> list[str]:
         """Official strings of many keys."""
         table = self._all_strings
-        return [table[k] for k in np.atleast_1d(np.asarray(keys, dtype=np.int64)).tolist()]
+        return [table[k] for k in np.atleast_1d(self.validate_keys(keys)).tolist()]
 
     def keys_from_strings(self, archs: list[str]) -> np.ndarray:
         """Keys of many official strings (each validated)."""
@@ -84,11 +96,38 @@ class NB201Space(CellSearchSpace):
     @cached_property
     def _all_strings(self) -> tuple[str, ...]:
         names = np.asarray(self.op_names)[self.all_codes()]
-        return tuple("|{}~0|+|{}~0|{}~1|+|{}~0|{}~1|{}~2|".format(*row) for row in names)
+        return tuple(_STRING_TEMPLATE.format(*row) for row in names)
 
     @cached_property
     def _key_of_string(self) -> dict[str, int]:
         return {s: k for k, s in enumerate(self._all_strings)}
+
+    # -- official index and other conventions -------------------------------------------
+    def official_index(self, keys: np.ndarray | int) -> np.ndarray:
+        """NAS-Bench-201 / NATS-Bench index of each key (int64, same shape as ``keys``)."""
+        return self._official_index_of_key[self.validate_keys(keys)]
+
+    @cached_property
+    def _official_index_of_key(self) -> np.ndarray:
+        order = list(range(self.size))  # gen_all's order is key order
+        random.Random(_SHUFFLE_SEED).shuffle(order)
+        index = np.empty(self.size, dtype=np.int64)
+        index[order] = np.arange(self.size)
+        return index
+
+    def from_naslib(self, archs: np.ndarray) -> np.ndarray:
+        """Codes ``(n, 6)`` of cells written in NASLib's convention (:data:`NASLIB_OP_NAMES`,
+        :data:`NASLIB_EDGES`), e.g. the ``arch`` tuples of NASLib's zero-cost data."""
+        archs = np.atleast_2d(np.asarray(archs))
+        op_of_naslib = np.array([self.op_names.index(op) for op in NASLIB_OP_NAMES])
+        if archs.shape[1:] != (len(NASLIB_EDGES),) or archs.dtype.kind not in "iu" or (
+            archs.size and (archs.min() < 0 or archs.max() >= len(NASLIB_OP_NAMES))
+        ):
+            raise ValueError(
+                f"NASLib cells are (n, {len(NASLIB_EDGES)}) op indices into "
+                f"{NASLIB_OP_NAMES}, got shape {archs.shape} dtype {archs.dtype}"
+            )
+        return op_of_naslib[archs[:, [NASLIB_EDGES.index(edge) for edge in EDGES]]]
 
     # -- isomorphism ------------------------------------------------------------------
     def canonical_keys(
@@ -108,7 +147,7 @@ class NB201Space(CellSearchSpace):
         table = self._canonical_table(rule)
         if keys is None:
             return table.copy()
-        return table[self._valid_keys(keys)]
+        return table[self.validate_keys(keys)]
 
     def num_isomorphism_classes(self, rule: IsomorphismRule = "nb201") -> int:
         """Number of distinct cells under ``rule``."""
@@ -155,12 +194,6 @@ class NB201Space(CellSearchSpace):
             index = offsets[len(path)] + digits @ (k ** np.arange(len(path) - 1, -1, -1))
             out[rows[alive], index[alive]] = 1.0
         return out
-
-    def _valid_keys(self, keys: np.ndarray | int) -> np.ndarray:
-        arr = np.asarray(keys, dtype=np.int64)
-        if arr.size and (arr.min() < 0 or arr.max() >= self.size):
-            raise ValueError(f"keys must lie in [0, {self.size}) for space {self.name!r}")
-        return arr
 
 
 def _smallest_key_per_class(forms: Iterable[Hashable]) -> np.ndarray:

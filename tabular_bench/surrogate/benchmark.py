@@ -3,6 +3,8 @@
 One :class:`~tabular_bench.surrogate.model.CellPredictor` per (task, fidelity, metric) and
 one for cost per (task, fidelity) are fitted on the seed means of the measured cells, on
 first use. :meth:`SurrogateBenchmark.is_measured` tells the two kinds of answer apart.
+:meth:`~tabular_bench.benchmark.Benchmark.index_of` is the space's official order, which
+covers predicted cells too; the constructor checks that the table's indices follow it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,12 @@ class SurrogateBenchmark(Benchmark):
         self.metrics = self.tabular.metrics
         self.seed = seed
         self._table_keys = NB201.keys(table.codes)
+        if not np.array_equal(table.indices, NB201.official_index(self._table_keys)):
+            raise ValueError(
+                "the table's archs/index is not NAS-Bench-201's official index (a table "
+                "merged before indices were stored held keys there): re-merge it with "
+                "`python -m tabular_bench.build merge OUT_DIR TABLE.h5`"
+            )
         self._measured = np.zeros((len(self.tasks), NB201.size), dtype=bool)
         for t, name in enumerate(self.tasks):
             self._measured[t, self._table_keys] = table.tasks[name].measured
@@ -39,6 +47,11 @@ class SurrogateBenchmark(Benchmark):
     def is_measured(self, keys: np.ndarray | int, *, task: str) -> np.ndarray:
         keys = self._check(keys, task, self.fidelities[0])
         return self._measured[self.tasks.index(task), keys]
+
+    def identity(self) -> dict[str, str]:
+        """Class, the table's identity and the predictors' seed."""
+        table = {f"table_{k}": v for k, v in self.tabular.identity().items()}
+        return {**super().identity(), **table, "seed": str(self.seed)}
 
     def _query(
         self,

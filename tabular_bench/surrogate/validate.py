@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from tabular_bench.spaces.nb201 import NB201
-from tabular_bench.store import Table, TaskData
+from tabular_bench.store import Table
 from tabular_bench.surrogate.model import CellPredictor, rank_correlations
 
 
@@ -28,20 +28,14 @@ def split_cells(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndar
     return np.sort(order[:cut]), np.sort(order[cut:])
 
 
-def seed_mean(task: TaskData, fidelity: int, metric: str) -> np.ndarray:
-    """Mean over recorded seeds, ``(n,)``."""
-    values = task.values[:, :, task.fidelities.index(fidelity), task.metrics.index(metric)]
-    with np.errstate(invalid="ignore"):
-        return np.nanmean(values, axis=1)
-
-
 def validate(table: Table, *, fraction: float, seed: int, fidelity: int) -> list[dict]:
     """One row per (task, metric): training size, held-out size, tau, rho."""
     train, held_out = split_cells(table.num_archs, fraction, seed)
     rows = []
     for name, task in table.tasks.items():
-        for metric in task.metrics:
-            y = seed_mean(task, fidelity, metric)
+        mean = task.seed_mean()[:, task.fidelities.index(fidelity)]
+        for m, metric in enumerate(task.metrics):
+            y = mean[:, m]
             fit_rows, test_rows = train[np.isfinite(y[train])], held_out[np.isfinite(y[held_out])]
             predictor = CellPredictor(seed=seed).fit(table.codes[fit_rows], y[fit_rows])
             tau, rho = rank_correlations(y[test_rows], predictor.predict(table.codes[test_rows]))

@@ -11,12 +11,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import nats_bench
 import numpy as np
 import pytest
 
-from tabular_bench.importers.nb201_csv import import_csv
 from tabular_bench.spaces import NB201
-from tabular_bench.store import write_table
+from tabular_bench.store import Table, write_table
 from tabular_bench.tabular import TabularBenchmark
 
 QUERIES = 1000
@@ -42,9 +42,8 @@ def _record(benchmark, name: str, ours: float, peer: float) -> None:
 
 
 @pytest.fixture(scope="module")
-def real_h5(real_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    table = import_csv(real_data / "nb201" / "nb201_all.csv.gz")
-    return write_table(table, tmp_path_factory.mktemp("bench") / "nb201.h5")
+def real_h5(nb201_table: Table, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_table(nb201_table, tmp_path_factory.mktemp("bench") / "nb201.h5")
 
 
 def test_load_all_cells(benchmark, real_h5: Path) -> None:
@@ -77,7 +76,6 @@ def test_query_vs_pandas(benchmark, real_data: Path, real_h5: Path) -> None:
 
 @pytest.mark.slow
 def test_load_and_query_vs_nats_api(benchmark, tmp_path: Path) -> None:
-    nats_bench = pytest.importorskip("nats_bench")
     from test_nats_importer import write_archive
 
     from tabular_bench.importers.nats_bench import import_archive

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from tabular_bench.build import shards
+from tabular_bench import atomic_io
 from tabular_bench.build.merge import METRICS, merge
-from tabular_bench.build.plan import load_tasks, select_cells, shard_cells
+from tabular_bench.build.plan import load_tasks, select_cells, shard_cells, stratified_split
 from tabular_bench.build.protocol import Protocol
 from tabular_bench.build.shards import pending_units, run_shard, write_protocol
 from tabular_bench.build.train import SplitTask, build_network, train_group
@@ -63,7 +63,7 @@ def test_group_refuses_tasks_of_different_sizes() -> None:
 def test_crash_mid_shard_loses_only_units_in_flight(tmp_path: Path, monkeypatch) -> None:
     tasks = [synthetic_task("a"), synthetic_task("b", n_train=32, seed=1)]
     calls = {"fsync": 0}
-    real_fsync = shards.os.fsync
+    real_fsync = atomic_io.os.fsync
 
     def dying_fsync(fd: int) -> None:  # the 3rd unit file dies half-written
         calls["fsync"] += 1
@@ -71,12 +71,13 @@ def test_crash_mid_shard_loses_only_units_in_flight(tmp_path: Path, monkeypatch)
             raise KeyboardInterrupt("killed mid-write")
         real_fsync(fd)
 
-    monkeypatch.setattr(shards.os, "fsync", dying_fsync)
+    monkeypatch.setattr(atomic_io.os, "fsync", dying_fsync)
     with pytest.raises(KeyboardInterrupt):
         run_shard(tmp_path, CELLS, tasks, MICRO, models_in_flight=2, device=CPU)
     monkeypatch.undo()
     finished = sorted(p.name for p in (tmp_path / "units").rglob("*") if p.is_file())
     assert len(finished) == 2 and all(n.endswith(".json") for n in finished)  # no partial file
+    assert not list(tmp_path.rglob("*.tmp"))
     left = pending_units(tmp_path, CELLS, tasks, MICRO.seeds)
     assert len(left) == 8 - 2
     trained = run_shard(tmp_path, CELLS, tasks, MICRO, models_in_flight=2, device=CPU)
@@ -84,6 +85,10 @@ def test_crash_mid_shard_loses_only_units_in_flight(tmp_path: Path, monkeypatch)
     assert run_shard(tmp_path, CELLS, tasks, MICRO, models_in_flight=2, device=CPU) == []
     table = merge(tmp_path)
     assert table.num_archs == 2 and set(table.tasks) == {"a", "b"}
+    np.testing.assert_array_equal(NB201.keys(table.codes), np.sort(CELLS))
+    # archs/index is the official NAS-Bench-201 index (the shared CSV's), not the key
+    np.testing.assert_array_equal(table.indices, NB201.official_index(np.sort(CELLS)))
+    assert not np.array_equal(table.indices, np.sort(CELLS))
     assert all(t.measured.all() for t in table.tasks.values())
     assert not np.isnan(table.tasks["a"].values[:, :, -1, METRICS.index("test_acc")]).any()
 
@@ -106,6 +111,11 @@ def test_protocol_mismatch_and_bad_settings(tmp_path: Path) -> None:
         write_protocol(tmp_path, Protocol(epochs=3))
     with pytest.raises(ValueError, match="valid_fraction"):
         Protocol(valid_fraction=1.0)
+    assert Protocol(seeds=777).seeds == (777,)  # Hydra: `protocol.seeds=777`
+    assert Protocol(seeds=[777, 888]).to_dict()["seeds"] == [777, 888]
+    for bad in ("777", [7.5], None):
+        with pytest.raises(ValueError, match="seeds must be an int or a list of ints"):
+            Protocol(seeds=bad)
     with pytest.raises(FileNotFoundError, match="no finished units"):
         merge(tmp_path / "empty")
 
@@ -129,6 +139,21 @@ def test_cell_selection_unique_sample_list() -> None:
     assert np.array_equal(np.sort(np.concatenate(parts)), sample)
 
 
+def test_split_is_stratified_per_class_and_seeded() -> None:
+    labels = torch.arange(6).repeat_interleave(15)[torch.randperm(90, generator=torch.Generator()
+                                                                   .manual_seed(0))]
+    labels = torch.cat([labels, torch.tensor([6, 6, 7])])  # a class of two, a class of one
+    train, valid = stratified_split(labels, 0.2, seed=0)
+    assert sorted(torch.cat([train, valid]).tolist()) == list(range(len(labels)))
+    per_class = torch.bincount(labels[valid], minlength=8).tolist()
+    assert per_class == [3] * 6 + [1, 0]  # 3 of 15 each; one of two; a lone image trains
+    assert torch.bincount(labels[train], minlength=8).tolist() == [12] * 6 + [1, 1]
+    again, other = stratified_split(labels, 0.2, seed=0), stratified_split(labels, 0.2, seed=1)
+    assert torch.equal(again[1], valid) and not torch.equal(other[1], valid)
+    with pytest.raises(ValueError, match="no class has two images"):
+        stratified_split(torch.tensor([0, 1, 2]), 0.2, seed=0)
+
+
 @pytest.mark.slow
 def test_micro_build_on_real_omniglot_alphabets(real_data: Path, tmp_path: Path) -> None:
     """2 cells x 2 real Omniglot alphabets x 1 epoch, merged and queried as a benchmark."""
@@ -137,6 +162,9 @@ def test_micro_build_on_real_omniglot_alphabets(real_data: Path, tmp_path: Path)
     tasks = load_tasks("omniglot_lake", limit=2, valid_fraction=0.2, split_seed=0,
                        overrides={"root": str(real_data / "omniglot")})
     assert len(tasks) == 2 and all(t.image_shape == (1, 28, 28) for t in tasks)
+    for t in tasks:  # 15 training drawings per character: 3 validate, 12 train
+        assert torch.bincount(t.y_valid).tolist() == [3] * t.num_classes
+        assert torch.bincount(t.y_train).tolist() == [12] * t.num_classes
     run_shard(tmp_path, CELLS, tasks, protocol, models_in_flight=4, device=CPU)
     path = write_table(merge(tmp_path), tmp_path / "table.h5")
     bench = TabularBenchmark.from_file(path)

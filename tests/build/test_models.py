@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 
@@ -13,9 +14,6 @@ from tabular_bench import flops
 from tabular_bench.models import FusedTinyNetwork, TinyNetwork
 from tabular_bench.models.profile import count_flops, count_params
 from tabular_bench.spaces.nb201 import NB201
-
-NASLIB_OPS = ("skip_connect", "none", "nor_conv_3x3", "nor_conv_1x1", "avg_pool_3x3")
-NASLIB_TO_NB201_EDGES = (0, 1, 3, 2, 4, 5)  # NASLib edge order 10,20,30,21,31,32
 
 
 def _ops(code: np.ndarray) -> list[str]:
@@ -36,9 +34,8 @@ def test_network_params_match_naslib_records(real_data: Path) -> None:
     records = json.loads((real_data / "nb201" / "naslib_zc_nasbench201.json").read_text())
     for dataset, classes in (("cifar10", 10), ("cifar100", 100)):
         for arch, row in list(records[dataset].items())[:20]:
-            naslib = eval(arch, {})  # a tuple literal such as "(0, 2, 3, 2, 3, 1)"
-            ops = [NASLIB_OPS[naslib[i]] for i in NASLIB_TO_NB201_EDGES]
-            net = TinyNetwork(ops, num_classes=classes)
+            code = NB201.from_naslib(ast.literal_eval(arch))[0]  # arch: "(0, 2, 3, 2, 3, 1)"
+            net = TinyNetwork(_ops(code), num_classes=classes)
             assert count_params(net) == pytest.approx(row["params"]["score"], abs=1e-6)
 
 

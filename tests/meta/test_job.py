@@ -56,12 +56,18 @@ class _Killed(Exception):
     pass
 
 
+def _log(path: Path) -> list[tuple[str, str, str]]:
+    return [(r["iteration"], r["train_loss"], r["train_acc"]) for r in _rows(path)]
+
+
 @pytest.mark.parametrize("method", ["maml", "reptile"])
 def test_resume_after_kill_matches_uninterrupted_run(synthetic_tasks, tmp_path, method) -> None:
-    straight = _job(synthetic_tasks, method)
+    # Logging every 3 iterations, checkpoints every 2: the kill after iteration 4 leaves
+    # iteration 4 in an unfinished log window, which the resumed run must still average.
+    straight = _job(synthetic_tasks, method, log_every=3)
     straight.run(tmp_path / "straight")
 
-    killed = _job(synthetic_tasks, method)
+    killed = _job(synthetic_tasks, method, log_every=3)
     step = killed.learner.meta_train_step
     calls = []
 
@@ -75,21 +81,43 @@ def test_resume_after_kill_matches_uninterrupted_run(synthetic_tasks, tmp_path, 
     with pytest.raises(_Killed):
         killed.run(tmp_path / "resumed")
     assert not (tmp_path / "resumed" / "summary.csv").exists()
+    assert [r[0] for r in _log(tmp_path / "resumed" / "train_log.csv")] == ["3"]
 
-    resumed = _job(synthetic_tasks, method)
+    resumed = _job(synthetic_tasks, method, log_every=3)
     resumed.run(tmp_path / "resumed")
     for name, p in straight.learner.model.named_parameters():
         assert torch.equal(p, dict(resumed.learner.model.named_parameters())[name]), name
     keys = ("test_acc_mean", "test_acc_ci95")
     summaries = [_rows(tmp_path / d / "summary.csv")[0] for d in ("straight", "resumed")]
     assert {k: summaries[0][k] for k in keys} == {k: summaries[1][k] for k in keys}
+    logs = [_log(tmp_path / d / "train_log.csv") for d in ("straight", "resumed")]
+    assert [r[0] for r in logs[0]] == ["3", "6"] and logs[0] == logs[1]
 
 
-def test_checkpoint_of_another_run_is_refused(synthetic_tasks, tmp_path: Path) -> None:
+def test_other_settings_in_the_same_folder_are_refused(synthetic_tasks, tmp_path) -> None:
     _job(synthetic_tasks, "maml", iterations=2).run(tmp_path)
-    (tmp_path / "summary.csv").unlink()
-    with pytest.raises(RuntimeError, match="reptile 3w1s"):
+    (tmp_path / "summary.csv").unlink()  # a checkpoint is left: the next run would resume
+    with pytest.raises(ValueError, match="other settings \\(differing: learner, train_queries;"):
         _job(synthetic_tasks, "reptile", iterations=2).run(tmp_path)
+    with pytest.raises(ValueError, match="differing: learner;"):  # a changed hyper-parameter
+        _job(synthetic_tasks, "maml", iterations=2,
+             learner=partial(MAML, inner_lr=0.4, test_steps=2)).run(tmp_path)
+    _job(synthetic_tasks, "maml", iterations=2).run(tmp_path)  # finish the run
+    # A finished run is no excuse either: its summary would be reported as the other one.
+    with pytest.raises(ValueError, match="differing: seed;.*another out_dir="):
+        _job(synthetic_tasks, "maml", iterations=2, seed=1).run(tmp_path)
+    with pytest.raises(ValueError, match="differing: data;"):
+        _job(type(synthetic_tasks)(seed=1), "maml", iterations=2).run(tmp_path)
+    # What cannot change the result (beyond rounding) may change between resumes.
+    _job(synthetic_tasks, "maml", iterations=2, log_every=1, checkpoint_every=1,
+         threads=torch.get_num_threads()).run(tmp_path)
+
+
+def test_outputs_without_a_settings_record_are_refused(synthetic_tasks, tmp_path) -> None:
+    _job(synthetic_tasks, "maml", iterations=2).run(tmp_path)
+    (tmp_path / "job_settings.json").unlink()
+    with pytest.raises(ValueError, match="checkpoint.pt, summary.csv but no job_settings.json"):
+        _job(synthetic_tasks, "maml", iterations=2).run(tmp_path)
 
 
 def test_episode_shape_the_split_cannot_serve_fails_before_training(synthetic_tasks) -> None:

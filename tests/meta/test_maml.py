@@ -8,6 +8,7 @@ import torch
 from torch.func import functional_call
 from torch.nn import functional as F
 
+from metanas.meta import functional as fn
 from metanas.meta.backbones import omniglot_conv4
 from metanas.meta.maml import MAML
 from metanas.meta.reference import (
@@ -107,11 +108,26 @@ def test_meta_update_moves_every_parameter_and_learns(synthetic_batch) -> None:
             assert not torch.equal(p, before[name]), name
 
 
-def test_evaluate_returns_one_accuracy_per_episode(synthetic_batch) -> None:
+def test_evaluate_adapts_test_steps_then_scores_each_episodes_queries(synthetic_batch) -> None:
     batch = synthetic_batch(meta_batch=3, ways=5, shots=1, queries=4)
-    accuracies = _pair(False)[0].evaluate(batch, rng=torch.Generator())
-    assert accuracies.shape == (3,)
-    assert ((accuracies >= 0) & (accuracies <= 1)).all()
+    maml = _pair(False)[0]
+    assert maml.test_steps != maml.train_steps
+
+    def per_episode(steps: int) -> torch.Tensor:
+        accuracies = []
+        for task in range(batch.meta_batch):
+            adapted = maml.adapt(
+                maml.parameters(), batch.x_support[task], batch.y_support[task], steps=steps
+            )
+            accuracies.append(
+                fn.accuracy(maml.model, adapted, batch.x_query[task], batch.y_query[task])
+            )
+        return torch.stack(accuracies)
+
+    accuracies = maml.evaluate(batch, rng=torch.Generator())
+    torch.testing.assert_close(accuracies, per_episode(maml.test_steps))
+    # The episodes tell the step counts apart, so the check above pins test_steps.
+    assert not torch.equal(per_episode(maml.train_steps), accuracies)
 
 
 def test_invalid_settings_are_rejected() -> None:

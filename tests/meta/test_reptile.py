@@ -97,7 +97,25 @@ def test_non_transductive_queries_are_classified_independently(synthetic_batch) 
         return float(learner.evaluate(single, rng=torch.Generator().manual_seed(0)))
 
     assert first_query_correct(learner, batch) == first_query_correct(learner, other)
-    full = learner.evaluate(batch, rng=torch.Generator().manual_seed(0))
-    assert full.shape == (1,)
-    transductive = _reptile(transductive=True)
-    assert transductive.evaluate(batch, rng=torch.Generator().manual_seed(0)).shape == (1,)
+
+
+def test_transductive_scores_all_queries_in_one_batch(synthetic_batch) -> None:
+    batch = synthetic_batch(meta_batch=2, ways=5, shots=1, queries=4, seed=3)
+    learner, transductive = _reptile(), _reptile(transductive=True)
+    order = minibatch_order(torch.Generator().manual_seed(0), tasks=2, samples=5, steps=2,
+                            batch=5)
+    expected = {True: [], False: []}
+    for task in range(2):
+        xs, ys = batch.x_support[task], batch.y_support[task]
+        xq, yq = batch.x_query[task], batch.y_query[task]
+        adapted, *_ = learner.adapt(learner.parameters(), learner.inner_state, xs, ys,
+                                    order[task])
+        expected[True].append(fn.accuracy(learner.model, adapted, xq, yq))
+        alone = [fn.logits(learner.model, adapted, torch.cat([xs, q[None]]))[-1].argmax()
+                 for q in xq]
+        expected[False].append((torch.stack(alone) == yq).float().mean())
+    for model, mode in ((transductive, True), (learner, False)):
+        got = model.evaluate(batch, rng=torch.Generator().manual_seed(0))
+        torch.testing.assert_close(got, torch.stack(expected[mode]))
+    # Batch norm over the whole query set changes the predictions of these episodes.
+    assert not torch.equal(torch.stack(expected[True]), torch.stack(expected[False]))

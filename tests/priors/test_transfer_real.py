@@ -11,6 +11,7 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
 from metanas.priors.restricted import HeldOutTaskError
+from metanas.runner.shard_store import read_shards
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "experiments"
 
@@ -42,7 +43,14 @@ def test_nb201_transfer_tiny_runs_on_the_real_table(real_data: Path, tmp_path: P
     assert set(optima.loc["cifar10", "optimum_arch_indices"].split(";")) == {"6111", "13714"}
     assert float(optima.loc["cifar100", "optimum_test_acc"]) == pytest.approx(73.5133, abs=1e-3)
     assert float(optima.loc["ImageNet16-120", "optimum_test_acc"]) == pytest.approx(47.3111, 1e-4)
-    assert (
-        summary["final_test_acc_mean"]
-        <= summary["dataset"].map(optima["optimum_test_acc"].astype(float)) + 1e-9
-    ).all()
+    # The final accuracy is the test accuracy of the cell with the best *signal* (the
+    # incumbent the search would return), not the best test accuracy it evaluated.
+    traces = read_shards(tmp_path)
+    first_best = traces.groupby(["dataset", "strategy", "run"])["signal"].idxmax()
+    incumbent = traces.loc[first_best.to_numpy()].set_index(["dataset", "strategy"])
+    expected = incumbent.groupby(level=[0, 1])["test_acc"].mean()
+    got = summary.set_index(["dataset", "method"])["final_test_acc_mean"]
+    pd.testing.assert_series_equal(
+        got.sort_index(), expected.rename_axis(["dataset", "method"]).sort_index(),
+        check_names=False, atol=1e-4,
+    )

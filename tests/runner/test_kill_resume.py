@@ -17,18 +17,25 @@ from test_search_job import make_job, sorted_traces
 HERE = Path(__file__).resolve().parent
 
 SCRIPT = """
-import functools, sys, time
+import functools, os, sys, time
 sys.path.insert(0, {here!r})
 from conftest import GreedyRandom, SyntheticBenchmark, SYNTHETIC_PROTOCOLS
 from metanas.runner.search_job import SearchJob
 
-class Slow(GreedyRandom):
-    def _propose(self):
-        time.sleep(0.002)  # widen the window in which the kill lands mid-shard
-        return super()._propose()
+class BlockingAtRun(GreedyRandom):
+    # With BLOCK_AT_RUN=k the k-th strategy built (run k, third shard for k=4) never
+    # returns, so the kill always lands mid-job after two complete shards.
+    built = 0
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        BlockingAtRun.built += 1
+        if BlockingAtRun.built - 1 == int(os.environ.get("BLOCK_AT_RUN", -1)):
+            while True:
+                time.sleep(1)
 
 SearchJob(benchmark=SyntheticBenchmark(), protocols=SYNTHETIC_PROTOCOLS,
-          strategies={{"greedy": functools.partial(Slow)}}, runs=6, runs_per_shard=2,
+          strategies={{"greedy": functools.partial(BlockingAtRun)}}, runs=6, runs_per_shard=2,
           n_jobs=1, progress=False, report=False).run({out!r})
 """
 
@@ -38,18 +45,19 @@ def test_killed_process_resumes_to_the_same_summary(synthetic_benchmark, tmp_pat
     out = tmp_path / "killed"
     script = tmp_path / "job.py"
     script.write_text(SCRIPT.format(here=str(HERE), out=str(out)))
-    proc = subprocess.Popen([sys.executable, str(script)], start_new_session=True)
+    env = {**os.environ, "BLOCK_AT_RUN": "4"}
+    proc = subprocess.Popen([sys.executable, str(script)], start_new_session=True, env=env)
     try:
         deadline = time.monotonic() + 120
         while len(list(out.rglob("runs_*.parquet"))) < 2:
-            assert proc.poll() is None, "the job finished before it could be killed"
-            assert time.monotonic() < deadline, "no shard appeared within 120 s"
-            time.sleep(0.02)
+            assert proc.poll() is None, "the job exited before writing two shards"
+            assert time.monotonic() < deadline, "no two shards appeared within 120 s"
+            time.sleep(0.05)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     done_before = len(list(out.rglob("runs_*.parquet")))
-    assert 2 <= done_before < 6 and not (out / "summary.csv").exists()
+    assert done_before == 2 and not (out / "summary.csv").exists()
 
     # Same strategy class and settings as the script, run to completion here.
     subprocess.run([sys.executable, str(script)], check=True)

@@ -155,7 +155,7 @@ def test_runs_per_strategy_caps_slow_strategies(synthetic_benchmark, tmp_path):
         synthetic_benchmark,
         strategies=strategies,
         runs=4,
-        runs_per_strategy={"slow": 2, "absent": 1},
+        runs_per_strategy={"slow": 2, "bo_gp": 1},  # known, not selected: fine
     ).run(tmp_path)
     runs = read_shards(tmp_path).groupby("strategy")["run"].nunique()
     assert runs.to_dict() == {"greedy": 4, "slow": 2}
@@ -172,6 +172,18 @@ def bad_protocol(**changes) -> dict:
     }
 
 
+def without_budget() -> dict:
+    protocols = bad_protocol()
+    del protocols["p"]["settings"]["toy"]["budget_s"]
+    return protocols
+
+
+def signal_typo() -> dict:
+    protocols = bad_protocol()
+    protocols["p"]["signal"]["sample_sed"] = True  # must not silently fall back to the mean
+    return protocols
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
@@ -183,6 +195,12 @@ def bad_protocol(**changes) -> dict:
         ({"n_jobs": 0}, "n_jobs must be an integer >= 1"),
         ({"runs": 0}, "runs must be an integer >= 1"),
         ({"runs_per_strategy": {"greedy": 0}}, "runs_per_strategy.greedy"),
+        ({"runs_per_strategy": {"bo_tpx": 3}}, r"unknown strategies \['bo_tpx'\]"),
+        ({"base_seed": -1}, "base_seed must be an integer >= 0"),
+        ({"protocols": bad_protocol(budget_s=1e-9)}, "below the cheapest query"),
+        ({"protocols": bad_protocol(budget_s="12k")}, "budget_s must be a number"),
+        ({"protocols": without_budget()}, r"missing keys \['budget_s'\]"),
+        ({"protocols": signal_typo()}, r"unknown keys \['sample_sed'\]"),
         ({"strategies": {}}, "no strategies selected"),
         ({"protocols": {}}, "no protocol selected"),
     ],
@@ -191,3 +209,12 @@ def test_bad_input_fails_before_work(synthetic_benchmark, tmp_path, kwargs, mess
     with pytest.raises(ValueError, match=message):
         make_job(synthetic_benchmark, **kwargs).run(tmp_path)
     assert not any(tmp_path.iterdir())
+
+
+def test_rerun_with_fewer_protocols_keeps_every_setting_reportable(synthetic_benchmark, tmp_path):
+    make_job(synthetic_benchmark, runs=2).run(tmp_path)
+    only_other = {"other": SYNTHETIC_PROTOCOLS["other"]}
+    make_job(synthetic_benchmark, runs=2, protocols=only_other, report=True).run(tmp_path)
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    assert set(summary["protocol"]) == {"toyproto", "other"}
+    assert "toyproto" in (tmp_path / "table.md").read_text()

@@ -32,7 +32,7 @@ def test_meta_step_moves_alpha_and_weights(make, tiny_tasks) -> None:
     net = _net()
     learner = make(net)
     before = _snapshot(net)
-    metrics = learner.meta_train_step(_batch(tiny_tasks), progress=0.5, rng=None)
+    metrics = learner.meta_train_step(_batch(tiny_tasks), progress=0.5, rng=torch.Generator())
     assert np.isfinite(metrics.loss) and 0.0 <= metrics.accuracy <= 1.0
     after = _snapshot(net)
     assert not torch.equal(before[ALPHA], after[ALPHA])
@@ -43,7 +43,7 @@ def test_reptile_warmup_freezes_alpha_only(tiny_tasks) -> None:
     net = _net()
     learner = MetaNASReptile(net, train_steps=2, test_steps=2, alpha_warmup=0.5)
     before = _snapshot(net)
-    learner.meta_train_step(_batch(tiny_tasks), progress=0.1, rng=None)
+    learner.meta_train_step(_batch(tiny_tasks), progress=0.1, rng=torch.Generator())
     assert torch.equal(before[ALPHA], net.alpha.detach())
     assert not torch.equal(before["stem.0.weight"], net.stem[0].weight.detach())
 

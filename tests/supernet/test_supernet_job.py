@@ -1,17 +1,31 @@
-"""The job: checkpoints, resume after a kill, outputs; and a short real-Omniglot run."""
+"""The job: settings, checkpoints, resume after a kill, outputs, configs; a short real run."""
 
 from __future__ import annotations
 
+import csv
 import functools
+import inspect
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import torch
+from hydra import compose, initialize_config_dir
+from hydra.utils import instantiate
 
-from metanas.supernet.job import CHECKPOINT, FewShotNASJob
+from metanas.meta import checkpoint
+from metanas.meta.training import CHECKPOINT_FILE
+from metanas.supernet.job import FewShotNASJob
 from metanas.supernet.meta_learners import TNASMaml
+from metanas.supernet.network import SuperNet
+from metanas.supernet.summary import collect
 from tasks.errors import EpisodeSizeError
+
+EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
 
 
 class Killed(RuntimeError):
@@ -29,51 +43,108 @@ def _job(tasks, table, learner=None, **kwargs) -> FewShotNASJob:
     )
 
 
-def _killed_after(calls: int):
-    """A learner factory whose learner dies on meta-step ``calls + 1``."""
-    def factory(model):
-        learner = TNASMaml(model, test_steps=1)
-        step, count = learner.meta_train_step, [0]
+@contextmanager
+def _dies_after(calls: int) -> Iterator[None]:
+    """T-NAS's meta-step raises on call ``calls + 1``; the job's settings stay the same."""
+    step, count = TNASMaml.meta_train_step, [0]
 
-        def dying_step(*args, **kwargs):
-            count[0] += 1
-            if count[0] > calls:
-                raise Killed
-            return step(*args, **kwargs)
+    def dying_step(self, *args, **kwargs):
+        count[0] += 1
+        if count[0] > calls:
+            raise Killed
+        return step(self, *args, **kwargs)
 
-        learner.meta_train_step = dying_step
-        return learner
-    return factory
+    TNASMaml.meta_train_step = dying_step
+    try:
+        yield
+    finally:
+        TNASMaml.meta_train_step = step
 
 
-@pytest.mark.slow  # three short jobs: ~10-30 s on 2 cores (functorch per-op overhead)
+def _log(path: Path) -> list[tuple[str, str, str]]:
+    with path.open() as f:
+        return [(r["iteration"], r["train_loss"], r["train_acc"]) for r in csv.DictReader(f)]
+
+
+@pytest.mark.slow  # three short jobs: ~10-60 s on 2 cores (functorch per-op overhead)
 def test_resume_after_kill_gives_the_uninterrupted_result(
     tiny_tasks, constant_table, tmp_path: Path
 ) -> None:
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
     _job(tiny_tasks, constant_table).run(straight)
-    with pytest.raises(Killed):
-        _job(tiny_tasks, constant_table, learner=_killed_after(2)).run(resumed)
-    assert torch.load(resumed / CHECKPOINT, weights_only=False)["iteration"] == 2
+    with _dies_after(2), pytest.raises(Killed):  # in iteration 3, after logging 1 and 2
+        _job(tiny_tasks, constant_table).run(resumed)
+    assert checkpoint.load(resumed / CHECKPOINT_FILE)["iteration"] == 2
+    assert [r[0] for r in _log(resumed / "train_log.csv")] == ["1", "2"]
     _job(tiny_tasks, constant_table).run(resumed)
-    a = torch.load(straight / CHECKPOINT, weights_only=False)
-    b = torch.load(resumed / CHECKPOINT, weights_only=False)
+    a = checkpoint.load(straight / CHECKPOINT_FILE)
+    b = checkpoint.load(resumed / CHECKPOINT_FILE)
     assert a["iteration"] == b["iteration"] == 3
     for name in a["model"]:
         torch.testing.assert_close(a["model"][name], b["model"][name], rtol=0, atol=0)
+    # The log is rewritten from the checkpoint: no row twice, the same rows as straight.
+    assert _log(resumed / "train_log.csv") == _log(straight / "train_log.csv")
+    assert [r[0] for r in _log(straight / "train_log.csv")] == ["1", "2", "3"]
     summary = json.loads((straight / "summary.json").read_text())
     assert summary["method"] == "tnas_maml" and summary["setting"] == "3w1s"
     assert summary["derived_nb201_cifar10_test_mean"] == 50.0 and summary["episodes"] == 2
+    assert summary["device"].startswith("cpu (")
     assert len((straight / "episodes.csv").read_text().splitlines()) == 3
-    assert len((straight / "train_log.csv").read_text().splitlines()) == 4
     keep = ("supernet_acc_mean", "derived_acc_mean", "modal_cell", "distinct_cells_share")
     sa, sb = (json.loads((d / "summary.json").read_text()) for d in (straight, resumed))
     assert {k: sa[k] for k in keep} == {k: sb[k] for k in keep}
+    # The collected row recomputes the statistics from episodes.csv, as the job did.
+    row = collect([straight]).iloc[0]
+    for key in ("supernet_acc_mean", "supernet_acc_ci95", "derived_acc_ci95", "modal_cell"):
+        assert row[key] == sa[key], key
+
+
+def test_other_settings_in_the_same_folder_are_refused_before_work(
+    tiny_tasks, constant_table, tmp_path: Path
+) -> None:
+    with _dies_after(0), pytest.raises(Killed):  # records its settings, dies in step 1
+        _job(tiny_tasks, constant_table).run(tmp_path)
+    with pytest.raises(ValueError, match="differing: seed;.*another out_dir="):
+        _job(tiny_tasks, constant_table, seed=1).run(tmp_path)
+    with pytest.raises(ValueError, match="differing: channels, learner;"):
+        _job(tiny_tasks, constant_table, channels=3,
+             learner=functools.partial(TNASMaml, test_steps=2)).run(tmp_path)
+    with _dies_after(0), pytest.raises(Killed):  # intervals, threads, device may change
+        _job(tiny_tasks, constant_table, log_every=2, checkpoint_every=1,
+             threads=torch.get_num_threads(), device="cpu").run(tmp_path)
 
 
 def test_impossible_episode_shape_fails_before_work(tiny_tasks, constant_table) -> None:
     with pytest.raises(EpisodeSizeError, match="shots"):
         _job(tiny_tasks, constant_table, shots=5, queries=5)
+
+
+def test_device_and_table_fail_before_work(tiny_tasks, constant_table) -> None:
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="device=cpu or auto"):
+            _job(tiny_tasks, constant_table, device="cuda")
+
+    def missing_table():
+        raise FileNotFoundError("no NAS-Bench-201 table at /nowhere")
+
+    with pytest.raises(FileNotFoundError, match="/nowhere"):
+        _job(tiny_tasks, missing_table)
+
+
+@pytest.mark.parametrize("experiment", sorted(
+    p.stem for p in (EXPERIMENTS / "experiment").glob("omniglot_metanas_*.yaml")
+))
+def test_experiment_configs_name_job_arguments_and_build_their_learner(experiment: str) -> None:
+    with initialize_config_dir(config_dir=str(EXPERIMENTS), version_base="1.3"):
+        cfg = compose(config_name="config", overrides=[f"experiment={experiment}"])
+    job = cfg.job
+    assert job._target_ == "metanas.supernet.job.FewShotNASJob"
+    assert set(job) - {"_target_"} <= set(inspect.signature(FewShotNASJob).parameters)
+    net = SuperNet(channels=2, num_classes=job.ways, generator=torch.Generator().manual_seed(0))
+    learner = instantiate(job.learner)(net)
+    method, setting = experiment.split("_")[2:4]
+    assert learner.name == {"tnas": "tnas_maml", "reptile": "metanas_reptile"}[method]
+    assert f"{job.ways}w{job.shots}s" == setting
 
 
 @pytest.mark.slow
@@ -92,4 +163,11 @@ def test_short_real_omniglot_run_beats_chance(real_data: Path, tmp_path: Path) -
     # chance is 20%; 10 episodes x 25 queries put its 95% band below 25%
     assert summary["supernet_acc_mean"] > 35.0, summary
     assert summary["derived_acc_mean"] > 30.0, summary
-    assert 0 < summary["derived_nb201_cifar10_test_mean"] < 100
+    # Each derived cell's NB201 accuracy is the published table's row of that cell.
+    episodes = pd.read_csv(tmp_path / "episodes.csv")
+    table = pd.read_csv(real_data / "nb201" / "nb201_all.csv.gz", index_col="arch")
+    for dataset in ("cifar10", "cifar100", "ImageNet16-120"):
+        expected = table.loc[episodes["arch"], f"{dataset}/test_acc_200"].to_numpy()
+        np.testing.assert_allclose(episodes[f"nb201_{dataset}_test"], expected, atol=1e-3)
+    assert summary["derived_nb201_cifar10_test_mean"] == pytest.approx(
+        table.loc[episodes["arch"], "cifar10/test_acc_200"].mean(), abs=1e-3)

@@ -1,31 +1,18 @@
-"""Fixtures of the tabular_bench tests: the real NB201 table (imported once) and fakes."""
+"""Fixtures of the tabular_bench tests: the real NB201 benchmark and fakes."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tabular_bench.importers.nb201_csv import import_csv
 from tabular_bench.spaces import NB201
 from tabular_bench.store import Provenance, Table, TaskData
 from tabular_bench.tabular import TabularBenchmark
 
 
 @pytest.fixture(scope="session")
-def nb201_csv(real_data: Path) -> Path:
-    return real_data / "nb201" / "nb201_all.csv.gz"
-
-
-@pytest.fixture(scope="session")
-def nb201_table(nb201_csv: Path) -> Table:
-    return import_csv(nb201_csv)
-
-
-@pytest.fixture(scope="session")
 def nb201_bench(nb201_table: Table) -> TabularBenchmark:
-    return TabularBenchmark.from_table(nb201_table)
+    return TabularBenchmark(nb201_table)
 
 
 def synthetic_table(n: int = 50, seed: int = 0) -> Table:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 
@@ -11,17 +12,11 @@ import pytest
 from tabular_bench import flops as net
 from tabular_bench.spaces import NB201
 
-# NASLib convention (data README): ops skip_connect, none, nor_conv_3x3, nor_conv_1x1,
-# avg_pool_3x3; edges 1<-0, 2<-0, 3<-0, 2<-1, 3<-1, 3<-2.
-NASLIB_TO_OUR_OP = np.array([1, 0, 3, 2, 4])
-OUR_EDGE_FROM_NASLIB = [0, 1, 3, 2, 4, 5]
-
 
 @pytest.mark.parametrize("dataset", ["cifar10", "cifar100", "ImageNet16-120"])
 def test_flops_and_params_match_naslib(real_data: Path, dataset: str) -> None:
     cells = json.loads((real_data / "nb201" / "naslib_zc_nasbench201.json").read_text())[dataset]
-    arch = np.array([[int(x) for x in c["arch"].strip("()").split(",")] for c in cells.values()])
-    codes = NASLIB_TO_OUR_OP[arch][:, OUR_EDGE_FROM_NASLIB]
+    codes = NB201.from_naslib([ast.literal_eval(c["arch"]) for c in cells.values()])
     expected_flops = np.array([c["flops"]["score"] for c in cells.values()])
     expected_params = np.array([c["params"]["score"] for c in cells.values()])
     assert len(codes) >= 724

@@ -12,13 +12,31 @@ from tabular_bench.importers.__main__ import main as import_cli
 from tabular_bench.store import Table, write_table
 
 
-def test_default_csv_is_cached_then_loaded(real_data: Path, tmp_path: Path) -> None:
+def test_default_csv_is_cached_then_loaded(
+    real_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     first = loaders.nb201(cache_dir=str(tmp_path))
     cached = list(tmp_path.glob("nb201-*.h5"))
     assert len(cached) == 1
+
+    def no_second_import(path: object) -> Table:
+        raise AssertionError("the cached table should have been loaded, not re-imported")
+
+    monkeypatch.setattr(loaders, "import_csv", no_second_import)
     second = loaders.nb201(cache_dir=str(tmp_path))
-    assert second.table.provenance == first.table.provenance
+    assert second.identity() == first.identity()  # what a resumed search compares
     assert second.tasks == ("cifar10-valid", "cifar10", "cifar100", "ImageNet16-120")
+
+
+def test_cache_dir_comes_from_the_environment(
+    toy_table: Table, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    csv = tmp_path / "nb201.csv"
+    csv.write_text("stands in for the CSV; only its sha256 names the cache")
+    monkeypatch.setattr(loaders, "import_csv", lambda path: toy_table)
+    monkeypatch.setenv("METANAS_CACHE", str(tmp_path / "env-cache"))
+    assert loaders.nb201(str(csv)).tasks == ("toy",)
+    assert len(list((tmp_path / "env-cache").glob("nb201-*.h5"))) == 1
 
 
 def test_corrupt_cache_is_rebuilt(real_data: Path, tmp_path: Path) -> None:
@@ -39,7 +57,7 @@ def test_missing_data_names_origin(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("METANAS_DATA", str(tmp_path))
     with pytest.raises(DataNotFoundError, match="NATS-Bench"):
         loaders.nb201(cache_dir=str(tmp_path))
-    with pytest.raises(FileNotFoundError, match="NAS-Bench-201"):
+    with pytest.raises(DataNotFoundError, match="NAS-Bench-201"):
         loaders.nb201(str(tmp_path / "missing.csv.gz"))
 
 

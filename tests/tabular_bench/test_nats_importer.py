@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import nats_bench
 import numpy as np
 import pytest
+from nats_bench.api_utils import ArchResults, ResultsCount, pickle_save
 
 from tabular_bench.importers.nats_bench import import_archive
 from tabular_bench.spaces import NB201
 from tabular_bench.store import read_table, write_table
 from tabular_bench.tabular import TabularBenchmark
-
-nats_bench = pytest.importorskip("nats_bench")
-from nats_bench.api_utils import ArchResults, ResultsCount, pickle_save
 
 SEEDS = {"12": (111, 777), "200": (777, 888, 999)}
 EVAL_SETS = {  # NATS dataset -> eval sets recorded for it
@@ -91,7 +90,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndarray,
 def test_values_survive_round_trip(archive, tmp_path: Path) -> None:
     directory, order, indices = archive
     table = read_table(write_table(import_archive(directory), tmp_path / "nats.h5"))
-    bench = TabularBenchmark.from_table(table)
+    bench = TabularBenchmark(table)
     np.testing.assert_array_equal(table.indices, indices)
     keys = bench.keys_of(indices)
     np.testing.assert_array_equal(keys, order[indices])  # official index -> arch string
@@ -129,7 +128,7 @@ def test_values_survive_round_trip(archive, tmp_path: Path) -> None:
 def test_values_agree_with_official_api(archive) -> None:
     directory, _, indices = archive
     api = nats_bench.create(str(directory), "tss", fast_mode=True, verbose=False)
-    bench = TabularBenchmark.from_table(import_archive(directory))
+    bench = TabularBenchmark(import_archive(directory))
     info = api.get_more_info(indices[2], "cifar100", hp="200", is_random=False)
     key = bench.keys_of(indices[2])
     assert bench.query(key, task="cifar100", fidelity=200)[0] == pytest.approx(

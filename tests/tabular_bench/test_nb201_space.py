@@ -1,11 +1,11 @@
-"""NB201Space: official strings, isomorphism classes, path encoding."""
+"""NB201Space: official strings and indices, key validation, isomorphism, path encoding."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from tabular_bench.spaces import NB201
+from tabular_bench.spaces import NB201, CellSearchSpace
 from tabular_bench.store import Table
 
 
@@ -50,6 +50,57 @@ def test_official_index_order_matches_csv(nb201_table: Table) -> None:
     assert nb201_table.indices.tolist() == list(range(NB201.size))
     assert sorted(keys.tolist()) == list(range(NB201.size))
     assert NB201.strings(keys) == nb201_table.strings.astype(str).tolist()
+    np.testing.assert_array_equal(NB201.official_index(keys), nb201_table.indices)
+
+
+def test_official_index_shape_and_generic_space() -> None:
+    assert NB201.official_index(13931).shape == ()  # the CSV's row 0
+    assert int(NB201.official_index(13931)) == 0
+    assert NB201.official_index(np.array([[13931, 4032]])).tolist() == [[0, 4]]
+    generic = CellSearchSpace("toy", ("a", "b"), 3)  # no published order: index = key
+    np.testing.assert_array_equal(generic.official_index([0, 5, 7]), [0, 5, 7])
+
+
+@pytest.mark.parametrize(
+    "keys, match",
+    [
+        (np.array([1.0, 2.0]), "integers, got dtype float64"),
+        (2.5, "integers"),
+        (np.array([True]), "integers"),
+        ([0, NB201.size], "lie in \\[0, 15625\\)"),
+        (-1, "lie in"),
+    ],
+)
+def test_bad_keys_are_refused_not_truncated(keys, match: str) -> None:
+    for call in (NB201.validate_keys, NB201.codes, NB201.canonical_keys, NB201.official_index):
+        with pytest.raises(ValueError, match=match):
+            call(keys)
+
+
+def test_validate_keys_keeps_shape_and_accepts_empty() -> None:
+    assert NB201.validate_keys(np.array([[1, 2]], dtype=np.uint16)).dtype == np.int64
+    assert NB201.validate_keys(np.array([[1, 2]])).shape == (1, 2)
+    assert NB201.validate_keys([]).shape == (0,)
+
+
+def test_codes_with_unknown_ops_have_no_key() -> None:
+    with pytest.raises(ValueError, match="op indices of nb201 lie in \\[0, 5\\)"):
+        NB201.key((9,) * 6)
+    with pytest.raises(ValueError, match="lie in"):
+        NB201.keys(np.array([[0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, -1]]))
+    with pytest.raises(ValueError, match="6 integer op indices"):
+        NB201.key((0.0,) * 6)
+    with pytest.raises(ValueError, match="6 integer op indices"):
+        NB201.keys(np.zeros((2, 5), dtype=int))
+    assert NB201.key((4,) * 6) == NB201.size - 1
+
+
+def test_naslib_convention() -> None:
+    # NASLib: ops skip, none, 3x3, 1x1, pool; edges 1<-0, 2<-0, 3<-0, 2<-1, 3<-1, 3<-2
+    naslib = np.array([[0, 1, 2, 3, 4, 0]])
+    np.testing.assert_array_equal(NB201.from_naslib(naslib), [[1, 0, 2, 3, 4, 1]])
+    with pytest.raises(ValueError, match="NASLib"):
+        NB201.from_naslib([[0, 1, 2, 3, 4, 5]])
 
 
 def test_paper_reports_6466_unique_topologies() -> None:

@@ -1,17 +1,22 @@
-"""TabularBenchmark: look-ups, seed draws, errors, official index."""
+"""TabularBenchmark and the Benchmark defaults: look-ups, seed draws, errors, official
+index, identity."""
 
 from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tabular_bench.spaces import NB201
-from tabular_bench.store import Table
+from tabular_bench.benchmark import Benchmark
+from tabular_bench.spaces import NB201, CellSearchSpace
+from tabular_bench.store import Table, read_table, write_table
 from tabular_bench.tabular import TabularBenchmark
 
 
 def test_mean_and_cost_lookups(toy_table: Table) -> None:
-    bench = TabularBenchmark.from_table(toy_table)
+    bench = TabularBenchmark(toy_table)
     keys = NB201.keys(toy_table.codes)
     task = toy_table.tasks["toy"]
     np.testing.assert_allclose(
@@ -27,7 +32,7 @@ def test_mean_and_cost_lookups(toy_table: Table) -> None:
 
 
 def test_seed_draw_is_reproducible_and_recorded(toy_table: Table) -> None:
-    bench = TabularBenchmark.from_table(toy_table)
+    bench = TabularBenchmark(toy_table)
     keys = np.repeat(NB201.keys(toy_table.codes), 40)
     draw = [
         bench.query(keys, task="toy", fidelity=12, rng=np.random.default_rng(s)) for s in (1, 1, 2)
@@ -42,7 +47,7 @@ def test_seed_draw_is_reproducible_and_recorded(toy_table: Table) -> None:
 
 
 def test_official_index_mapping(toy_table: Table) -> None:
-    bench = TabularBenchmark.from_table(toy_table)
+    bench = TabularBenchmark(toy_table)
     keys = NB201.keys(toy_table.codes)
     np.testing.assert_array_equal(bench.index_of(keys), toy_table.indices)
     np.testing.assert_array_equal(bench.keys_of(toy_table.indices), keys)
@@ -51,7 +56,7 @@ def test_official_index_mapping(toy_table: Table) -> None:
 
 
 def test_errors_name_what_exists(toy_table: Table) -> None:
-    bench = TabularBenchmark.from_table(toy_table)
+    bench = TabularBenchmark(toy_table)
     key = int(NB201.keys(toy_table.codes[:1])[0])
     absent = int(np.setdiff1d(np.arange(NB201.size), NB201.keys(toy_table.codes))[0])
     with pytest.raises(KeyError, match="toy"):
@@ -64,6 +69,10 @@ def test_errors_name_what_exists(toy_table: Table) -> None:
         bench.query(absent, task="toy", fidelity=12)
     with pytest.raises(ValueError, match="keys lie in"):
         bench.cost(NB201.size, task="toy", fidelity=12)
+    with pytest.raises(ValueError, match="integers"):
+        bench.query(np.array([float(key)]), task="toy", fidelity=12)
+    with pytest.raises(ValueError, match="integers"):
+        bench.index_of(float(key))
     with pytest.raises(ValueError, match="space"):
         TabularBenchmark(toy_table, space=type(NB201)(name="other"))
 
@@ -106,3 +115,49 @@ def test_costs_follow_protocol(nb201_table: Table, nb201_bench: TabularBenchmark
     assert nb201_bench.cost(key, task="ImageNet16-120", fidelity=12)[0] == pytest.approx(
         12 * 43.8176, rel=1e-6
     )
+
+
+def test_identity_ignores_creation_time_and_tracks_values(toy_table: Table, tmp_path: Path):
+    bench = TabularBenchmark(toy_table)
+    read_back = TabularBenchmark(read_table(write_table(toy_table, tmp_path / "t.h5")))
+    assert read_back.identity() == bench.identity()
+    assert bench.identity()["class"] == "tabular_bench.tabular.TabularBenchmark"
+    assert bench.identity()["source_sha256"] == toy_table.provenance.source_sha256
+    later = replace(toy_table, provenance=replace(toy_table.provenance, created="2000-01-01"))
+    assert TabularBenchmark(later).identity() == bench.identity()
+    task = toy_table.tasks["toy"]
+    changed = replace(toy_table, tasks={"toy": replace(task, values=task.values + 1)})
+    assert TabularBenchmark(changed).identity()["checksum"] != bench.identity()["checksum"]
+
+
+class _Constant(Benchmark):
+    """The least a benchmark implements: the defaults of the ABC are under test."""
+
+    tasks, fidelities, metrics = ("t",), (1,), ("valid_acc",)
+
+    def __init__(self, space: CellSearchSpace) -> None:
+        self.space = space
+
+    def _query(self, keys, task, fidelity, metric, rng):
+        return np.zeros(keys.shape)
+
+    def _cost(self, keys, task, fidelity):
+        return np.ones(keys.shape)
+
+
+def test_benchmark_defaults() -> None:
+    generic = _Constant(CellSearchSpace("toy", ("a", "b"), 3))
+    np.testing.assert_array_equal(generic.index_of(np.array([3, 0], np.uint8)), [3, 0])
+    assert generic.index_of(5).dtype == np.int64 and generic.index_of(5).shape == (1,)
+    assert generic.is_measured([1, 2], task="t").tolist() == [True, True]
+    assert generic.identity() == {"class": f"{__name__}._Constant"}
+    with pytest.raises(ValueError, match="lie in"):
+        generic.index_of(8)
+    with pytest.raises(ValueError, match="integers"):
+        generic.is_measured([1.5], task="t")
+    assert _Constant(NB201).index_of(13931).tolist() == [0]  # NB201's published order
+
+
+def test_nb201_index_of_agrees_with_the_space(nb201_bench: TabularBenchmark) -> None:
+    keys = np.random.default_rng(0).choice(NB201.size, 500, replace=False)
+    np.testing.assert_array_equal(nb201_bench.index_of(keys), NB201.official_index(keys))

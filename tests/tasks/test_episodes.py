@@ -102,8 +102,11 @@ def test_distinct_indices_are_distinct_and_in_range(size: int) -> None:
     drawn = distinct_indices(gen, torch.full((500,), size), 4)
     assert drawn.min() >= 0 and drawn.max() < size
     assert (drawn.sort(1).values.diff(dim=1) > 0).all()
-    first = torch.bincount(drawn[:, 0], minlength=size).float()
-    assert first.min() > 0 if size == 4 else first.sum() == 500
+    # Uniform in every position: each quarter of the range gets ~125 of 500 draws per
+    # column (sd ~10); an offset, clamp or ordering bias pushes some far outside.
+    quarters = drawn * 4 // size
+    counts = torch.stack([torch.bincount(quarters[:, j], minlength=4) for j in range(4)])
+    assert counts.min() >= 80 and counts.max() <= 170, counts
 
 
 def test_too_many_ways_names_split_and_numbers() -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import random
 import shutil
-import time
 import zipfile
 from pathlib import Path
 
@@ -46,18 +44,36 @@ def test_extracted_torchvision_layout_equals_zip(tiny_root: Path, tmp_path: Path
     assert np.array_equal(tiny(extracted).images, tiny(tiny_root).images)
 
 
-def test_split_is_reptile_shuffle_and_rotations_are_classes(tiny_root: Path) -> None:
+def test_seeded_split_and_rotations_are_classes(tiny_root: Path) -> None:
     dist = tiny(tiny_root, seed=0, rotate_splits=("train",))
-    listing = sorted(zip(dist.alphabets, dist.characters))
-    random.Random(0).shuffle(listing)
-    train = [(dist.alphabets[i], dist.characters[i]) for i in dist.split_characters["train"]]
-    assert train == listing[:4]
+    train, test = dist.split_characters["train"], dist.split_characters["test"]
+    assert sorted([*train, *test]) == list(range(7))
+    assert np.array_equal(tiny(tiny_root, seed=0).split_characters["train"], train)
+    assert any(not np.array_equal(tiny(tiny_root, seed=s).split_characters["train"], train)
+               for s in (1, 2, 3))
     pool = dist.pool("train", dtype=torch.uint8)
     assert pool.num_classes == 16 and pool.class_names[1].endswith("@90")
     base = torch.from_numpy(dist.images[dist.split_characters["train"][0]])
     for r in range(4):
         assert torch.equal(pool.data[r, :, 0], torch.rot90(base, r, dims=(1, 2)))
     assert dist.pool("test").num_classes == 3  # test not rotated
+
+
+def test_lake_split_has_no_rotations_by_default(tiny_root: Path) -> None:
+    lake = OmniglotLakeSplit(tiny_root, verify_counts=False)
+    assert lake.pool("train").num_classes == 5 and lake.pool("test").num_classes == 2
+    rotated = OmniglotLakeSplit(tiny_root, verify_counts=False, rotations=(0, 90))
+    assert rotated.pool("train").num_classes == 10
+
+
+def test_whole_tasks_reject_unknown_or_empty_meta_split(tiny_root: Path) -> None:
+    lake = OmniglotLakeSplit(tiny_root, verify_counts=False)
+    assert [t.name for t in lake.whole_tasks("test")] == ["Gamma"]
+    with pytest.raises(KeyError, match=r"no meta-split 'tets'.*\('train', 'test'\)"):
+        lake.whole_tasks("tets")
+    one_test_character = OmniglotRandomSplit(tiny_root, num_train=6, verify_counts=False)
+    with pytest.raises(ValueError, match=r"no whole task in meta-split 'test'"):
+        one_test_character.whole_tasks("test")  # every alphabet has >= 2 characters
 
 
 def test_whole_tasks_per_alphabet(tiny_root: Path) -> None:
@@ -98,6 +114,14 @@ def test_corrupt_image_names_the_file(tiny_root: Path, tmp_path: Path) -> None:
         tiny(extracted)
 
 
+def test_damaged_zip_member_names_member_and_fix(tiny_root: Path, zip_corrupter) -> None:
+    member = f"{BACKGROUND}/Beta/character01/0004_03.png"
+    zip_corrupter(tiny_root / f"{BACKGROUND}.zip", member)
+    with pytest.raises(CorruptDataError,
+                       match=rf"{member} in .*{BACKGROUND}.zip.*download {BACKGROUND}.zip again"):
+        tiny(tiny_root)
+
+
 def test_unknown_split_and_bad_options(tiny_root: Path) -> None:
     with pytest.raises(KeyError, match="num_val"):
         tiny(tiny_root).pool("val")
@@ -118,10 +142,29 @@ def reptile(real_data: Path) -> OmniglotRandomSplit:
 
 @pytest.mark.slow
 def test_real_counts(reptile: OmniglotRandomSplit) -> None:
-    assert reptile.images.shape == (1623, 20, 28, 28)
-    assert reptile.images.shape[0] * reptile.images.shape[1] == 32_460
+    assert reptile.images.shape == (1623, 20, 28, 28)  # 32,460 drawings
     assert reptile.num_background == 964 and len(reptile.images) - 964 == 659
     assert len(set(reptile.alphabets[:964])) == 30 and len(set(reptile.alphabets[964:])) == 20
+
+
+@pytest.mark.slow
+def test_real_seeded_splits_are_pinned(real_data: Path, reptile: OmniglotRandomSplit) -> None:
+    """Character names computed once with seed 0 (Reptile) and seed 1 (MAML): any change
+    of listing order or shuffle changes them."""
+
+    def names(dist: OmniglotRandomSplit, split: str, which: slice) -> list[str]:
+        return [dist.character_name(i) for i in dist.split_characters[split][which]]
+
+    assert names(reptile, "train", slice(3)) == [
+        "Japanese_(hiragana)/character47", "Syriac_(Serto)/character02", "Korean/character07"]
+    assert names(reptile, "train", slice(-1, None)) == ["Grantha/character18"]
+    assert names(reptile, "test", slice(3)) == [
+        "Malayalam/character17", "Mkhedruli_(Georgian)/character07",
+        "Japanese_(hiragana)/character33"]
+    maml = OmniglotRandomSplit(real_data / "omniglot", seed=1, num_val=100)
+    assert names(maml, "val", slice(2)) == ["Tifinagh/character11", "N_Ko/character16"]
+    assert names(maml, "test", slice(2)) == ["Keble/character04",
+                                              "Atemayar_Qelisayer/character08"]
 
 
 @pytest.mark.slow
@@ -139,7 +182,7 @@ def test_real_maml_reptile_split(reptile: OmniglotRandomSplit) -> None:
 
 @pytest.mark.slow
 def test_real_lake_split_and_alphabet_tasks(real_data: Path, reptile) -> None:
-    lake = OmniglotLakeSplit(real_data / "omniglot", rotations=(0,))
+    lake = OmniglotLakeSplit(real_data / "omniglot")  # Lake et al.: no rotations
     pools = lake.pools(dtype=torch.uint8)
     assert pools["train"].num_classes == 964 and pools["test"].num_classes == 659
     tasks = lake.whole_tasks()
@@ -149,10 +192,15 @@ def test_real_lake_split_and_alphabet_tasks(real_data: Path, reptile) -> None:
 
 
 @pytest.mark.slow
-def test_real_cache_load_is_fast(real_data: Path, reptile) -> None:
-    start = time.perf_counter()
-    OmniglotLakeSplit(real_data / "omniglot")
-    assert time.perf_counter() - start < 5.0  # decoded once; a few hundred ms when idle
+def test_real_second_load_comes_from_the_cache(
+    real_data: Path, reptile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_decoding(*args: object) -> None:
+        raise AssertionError("decoded again although the cache holds both subsets")
+
+    monkeypatch.setattr("tasks.omniglot._decode_subset", no_decoding)
+    lake = OmniglotLakeSplit(real_data / "omniglot", invert=False)
+    assert np.array_equal(lake.images, reptile.images)
 
 
 @pytest.mark.slow

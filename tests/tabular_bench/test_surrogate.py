@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tabular_bench.importers import import_csv
 from tabular_bench.spaces.nb201 import NB201
 from tabular_bench.store import Table, TaskData
 from tabular_bench.surrogate import CellPredictor, SurrogateBenchmark, rank_correlations
-from tabular_bench.surrogate.validate import seed_mean, split_cells
-
-
-@pytest.fixture(scope="module")
-def nb201_table(real_data: Path) -> Table:
-    return import_csv(real_data / "nb201" / "nb201_all.csv.gz")
+from tabular_bench.surrogate.validate import split_cells
+from tabular_bench.tabular import TabularBenchmark
 
 
 def _subset(table: Table, rows: np.ndarray) -> Table:
@@ -37,7 +31,7 @@ def test_surrogate_benchmark_measured_where_trained_predicted_elsewhere(nb201_ta
     measured_keys, other_keys = keys[train[:50]], keys[held_out]
     assert bench.is_measured(measured_keys, task=task).all()
     assert not bench.is_measured(other_keys, task=task).any()
-    truth = seed_mean(nb201_table.tasks[task], 200, "valid_acc")
+    truth = nb201_table.tasks[task].seed_mean()[:, 1, 0]  # 200 epochs, valid_acc
     np.testing.assert_allclose(
         bench.query(measured_keys, task=task, fidelity=200), truth[train[:50]], rtol=1e-5
     )
@@ -47,6 +41,25 @@ def test_surrogate_benchmark_measured_where_trained_predicted_elsewhere(nb201_ta
     mixed = np.concatenate([measured_keys[:3], other_keys[:3]])
     assert bench.is_measured(mixed, task=task).tolist() == [True] * 3 + [False] * 3
     assert (bench.cost(other_keys[:20], task=task, fidelity=12) > 0).all()
+
+
+def test_official_index_and_identity(nb201_table: Table) -> None:
+    rows = np.arange(0, NB201.size, 7)
+    bench = SurrogateBenchmark(_subset(nb201_table, rows), seed=3)
+    everything = NB201.keys(nb201_table.codes)  # measured and predicted cells alike
+    np.testing.assert_array_equal(bench.index_of(everything), nb201_table.indices)
+    identity = bench.identity()
+    table_identity = TabularBenchmark(_subset(nb201_table, rows)).identity()
+    assert identity["class"] == "tabular_bench.surrogate.benchmark.SurrogateBenchmark"
+    assert identity["seed"] == "3" and identity["table_checksum"] == table_identity["checksum"]
+    assert SurrogateBenchmark(_subset(nb201_table, rows), seed=4).identity() != identity
+    assert SurrogateBenchmark(_subset(nb201_table, rows[1:]), seed=3).identity() != identity
+
+
+def test_table_indices_must_be_official(nb201_table: Table) -> None:
+    stale = replace(_subset(nb201_table, np.arange(50)), indices=np.arange(50) + 1)
+    with pytest.raises(ValueError, match="re-merge"):
+        SurrogateBenchmark(stale)
 
 
 def test_predictor_errors_name_the_fix() -> None:
