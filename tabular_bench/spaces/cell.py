@@ -11,6 +11,7 @@ Strategies work on codes and keys only; they never see a benchmark table.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,7 +45,7 @@ class CellSearchSpace:
 
     def keys(self, codes: np.ndarray) -> np.ndarray:
         """Vectorised :meth:`key` for codes shaped ``(n, num_edges)``."""
-        return self._validate_codes(codes, f"{self.name} codes") @ self._radix
+        return self._validate_codes(codes, lambda: f"{self.name} codes") @ self._radix
 
     def code(self, key: int) -> np.ndarray:
         """Code of one key."""
@@ -89,7 +90,7 @@ class CellSearchSpace:
             raise ValueError(
                 f"a {self.name} code has {self.num_edges} integer op indices, got {code!r}"
             )
-        return self._validate_codes(arr, f"code {code!r}")
+        return self._validate_codes(arr, lambda: f"code {code!r}")
 
     def official_index(self, keys: np.ndarray | int) -> np.ndarray:
         """Index of each key in the space's published order (int64, same shape).
@@ -99,19 +100,21 @@ class CellSearchSpace:
         """
         return self.validate_keys(keys)
 
-    def _validate_codes(self, codes: np.ndarray, what: str) -> np.ndarray:
+    def _validate_codes(self, codes: np.ndarray, what: Callable[[], str]) -> np.ndarray:
+        """Codes as int64, or a ``ValueError``; ``what()`` names them, built only on error
+        (a numpy repr costs ~60 µs, more than a whole ask of most strategies)."""
         arr = np.asarray(codes)
         if arr.ndim == 0 or arr.shape[-1] != self.num_edges or (
             arr.size and arr.dtype.kind not in "iu"
         ):
             raise ValueError(
-                f"{what}: a {self.name} code has {self.num_edges} integer op indices "
+                f"{what()}: a {self.name} code has {self.num_edges} integer op indices "
                 f"(shape (..., {self.num_edges})), got shape {arr.shape} dtype {arr.dtype}"
             )
         arr = arr.astype(np.int64)
         if arr.size and (arr.min() < 0 or arr.max() >= self.num_ops):
             raise ValueError(
-                f"{what}: op indices of {self.name} lie in [0, {self.num_ops}) "
+                f"{what()}: op indices of {self.name} lie in [0, {self.num_ops}) "
                 f"({', '.join(self.op_names)})"
             )
         return arr
