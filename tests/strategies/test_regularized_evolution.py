@@ -29,7 +29,7 @@ def test_first_population_is_random_then_children_are_one_edge_mutants() -> None
         assert (np.count_nonzero(codes != child, axis=1) == 1).any()
 
 
-def _spread_out_population(values: np.ndarray) -> RegularizedEvolution:
+def _spread_out_population() -> RegularizedEvolution:
     """A strategy whose 10 random members are pairwise >= 3 edges apart, so a child's parent
     is the unique member one edge away."""
     for seed in range(200):
@@ -44,7 +44,7 @@ def _spread_out_population(values: np.ndarray) -> RegularizedEvolution:
 
 
 def test_tournament_picks_the_best_of_three_drawn_with_replacement() -> None:
-    strategy = _spread_out_population(additive_table(NB201_LIKE))
+    strategy = _spread_out_population()
     members = np.array([code for code, _ in strategy.population])
     draws = 4000
     counts = np.zeros(10)
