@@ -28,7 +28,7 @@ from torch import nn
 from metanas.meta import checkpoint
 from metanas.meta.device import device_name, resolve_device
 from metanas.meta.learner import InitializationLearner
-from metanas.meta.run_settings import describe_call, ensure_settings, pool_identity
+from metanas.meta.run_settings import describe_call, open_run, pool_identity
 from metanas.meta.stats import mean_ci95
 from metanas.meta.training import CHECKPOINT_FILE, Schedule, csv_text, meta_train
 from tabular_bench.atomic_io import atomic_write_text
@@ -141,9 +141,8 @@ class MetaTrainJob:
         :raises ValueError: if ``out_dir`` holds a run with other settings.
         """
         out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        ensure_settings(out_dir, self.settings(), outputs=(CHECKPOINT_FILE, SUMMARY_FILE))
-        if (out_dir / SUMMARY_FILE).exists():
+        outputs = (CHECKPOINT_FILE, SUMMARY_FILE)
+        if open_run(out_dir, self.settings(), outputs=outputs, finished=SUMMARY_FILE):
             return
         rng = torch.Generator().manual_seed(self.seed)
 

@@ -113,3 +113,17 @@ def ensure_settings(out_dir: Path, settings: Mapping[str, Any], *, outputs: Sequ
             f"against; {fix}"
         )
     atomic_write_text(path, json.dumps(current, indent=1, sort_keys=True) + "\n")
+
+
+def open_run(
+    out_dir: Path, settings: Mapping[str, Any], *, outputs: Sequence[str], finished: str
+) -> bool:
+    """Create ``out_dir`` and check or record ``settings`` (:func:`ensure_settings`).
+
+    :returns: True when the run already finished (``finished`` exists), so the job returns
+        at once and a repeated command is a no-op.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ensure_settings(out_dir, settings, outputs=outputs)
+    return (out_dir / finished).exists()

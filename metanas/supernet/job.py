@@ -29,7 +29,7 @@ import pandas as pd
 import torch
 
 from metanas.meta.device import device_name, resolve_device
-from metanas.meta.run_settings import describe_call, ensure_settings, pool_identity
+from metanas.meta.run_settings import describe_call, open_run, pool_identity
 from metanas.meta.training import CHECKPOINT_FILE, Schedule, csv_text, meta_train
 from metanas.supernet.evaluation import (
     NB201_DATASETS,
@@ -130,9 +130,8 @@ class FewShotNASJob:
         :raises ValueError: if ``out_dir`` holds a run with other settings.
         """
         out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        ensure_settings(out_dir, self.settings(), outputs=(CHECKPOINT_FILE, SUMMARY_FILE))
-        if (out_dir / SUMMARY_FILE).exists():
+        outputs = (CHECKPOINT_FILE, SUMMARY_FILE)
+        if open_run(out_dir, self.settings(), outputs=outputs, finished=SUMMARY_FILE):
             return
         if self.threads:
             torch.set_num_threads(self.threads)
