@@ -3,13 +3,19 @@
 # compile on Python >= 3.11. Regenerate them with Cython 3 from the shipped .pyx sources,
 # then install the package itself (no-deps: its optional qpth pins numpy<2 and gsutil is
 # unused by the algorithms and data modules). Idempotent: does nothing when learn2learn imports.
+#
+# Only learn2learn itself comes as source (--no-binary learn2learn): its build tools
+# (Cython, setuptools) are the wheels installed first and used in place
+# (--no-build-isolation), so pip never compiles them from source.
 set -euo pipefail
 PY=${PYTHON:-python3}
 if "$PY" -c "import learn2learn" >/dev/null 2>&1; then exit 0; fi
-"$PY" -m pip install -q "cython>=3" "numpy>=2" "setuptools" gym requests tqdm scipy
+"$PY" -m pip install -q --only-binary cython,numpy,setuptools,scipy \
+    "cython>=3" "numpy>=2" "setuptools" gym requests tqdm scipy
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-"$PY" -m pip download -q --no-deps --no-binary :all: -d "$work" learn2learn==0.2.0
+"$PY" -m pip download -q --no-deps --no-build-isolation --no-binary learn2learn \
+    -d "$work" learn2learn==0.2.0
 tar -xzf "$work"/learn2learn-0.2.0.tar.gz -C "$work"
 src="$work/learn2learn-0.2.0"
 rm -rf "$src/.eggs"

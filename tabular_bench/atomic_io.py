@@ -48,6 +48,13 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
 
 
 def remove_stale_temporaries(folder: str | Path) -> None:
-    """Delete temporaries that a killed writer left below ``folder``."""
-    for tmp in Path(folder).rglob(".*.tmp"):
-        tmp.unlink(missing_ok=True)
+    """Delete temporaries that a killed :func:`atomic_write` left directly in ``folder``.
+
+    Not recursive: subfolders may belong to other runs or to the user. Call it for each
+    folder a job writes into, while holding that folder's lock (another writer's live
+    temporary looks the same).
+    """
+    folder = Path(folder)
+    if folder.is_dir():
+        for tmp in folder.glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)

@@ -1,16 +1,24 @@
-"""Ready-made benchmarks, e.g. for Hydra: ``benchmark: {_target_: tabular_bench.loaders.nb201}``."""
+"""Ready-made benchmarks for Hydra configs (``experiments/benchmark/*.yaml``).
+
+``nb201`` reads the NAS-Bench-201 table; ``imported`` reads any importer's table
+(:data:`tabular_bench.importers.IMPORTERS`) and says how a partial table is searched.
+"""
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
-from tabular_bench.data_dir import DataNotFoundError, cache_root, data_file
-from tabular_bench.importers import import_archive, import_csv
+from tabular_bench.benchmark import Benchmark
+from tabular_bench.data_dir import DataNotFoundError, cache_root, data_file, data_root
+from tabular_bench.importers import import_archive, import_csv, importer_named
 from tabular_bench.importers.nats_bench import archive_sha256
 from tabular_bench.importers.nb201_csv import NB201_ORIGIN
 from tabular_bench.store import Table, TableCorruptError, file_sha256, write_table
-from tabular_bench.tabular import TabularBenchmark
+from tabular_bench.surrogate import SurrogateBenchmark
+from tabular_bench.tabular import TabularBenchmark, measured_only
 
 NB201_CSV = "nb201/nb201_all.csv.gz"
 
@@ -42,3 +50,61 @@ def nb201(path: str | None = None, cache_dir: str | None = None) -> TabularBench
     table: Table = convert(source)
     write_table(table, cache)
     return TabularBenchmark(table)
+
+
+Completion = Literal["table", "measured", "surrogate"]
+
+
+def imported(
+    importer: str,
+    path: str,
+    *,
+    completion: Completion = "table",
+    tasks: list[str] | None = None,
+    seed: int = 0,
+    cache_dir: str | None = None,
+) -> Benchmark:
+    """The table an importer makes of ``path``, converted once and cached by its sha256.
+
+    :param importer: a :data:`~tabular_bench.importers.IMPORTERS` name, e.g.
+        ``naslib-zc-transnas-micro``.
+    :param path: the source file; a relative path is looked up in the data directory
+        (``$METANAS_DATA``) first.
+    :param completion: how to search a table that holds part of its space: ``"table"``
+        as is (every query must hit a row), ``"measured"`` over the networks measured on
+        every one of ``tasks`` only, ``"surrogate"`` over the whole space, predicting
+        unmeasured networks (``is_measured`` tells which).
+    :param tasks: for ``"measured"``: tasks a network must be measured on (default all).
+    :param seed: seed of the surrogate's predictors.
+    """
+    convert = importer_named(importer)
+    source = Path(path).expanduser()
+    if not source.is_absolute() and not source.exists():
+        source = data_root() / source
+    if not source.exists():
+        raise DataNotFoundError(
+            f"no source file for importer {importer!r} at {source}: put it there or point "
+            f"$METANAS_DATA at the directory that holds {path}"
+        )
+    cache = cache_root(cache_dir) / f"{importer}-{file_sha256(source)[:20]}.h5"
+    table: Table | None = None
+    if cache.exists():
+        try:
+            table = TabularBenchmark.from_file(cache).table
+        except TableCorruptError as err:
+            warnings.warn(f"rebuilding corrupt cache: {err}", stacklevel=2)
+    if table is None:
+        table = convert(source)
+        write_table(table, cache)
+    if completion not in _COMPLETIONS:
+        raise ValueError(
+            f"completion must be one of {sorted(_COMPLETIONS)}, got {completion!r}"
+        )
+    return _COMPLETIONS[completion](table, None if tasks is None else tuple(tasks), seed)
+
+
+_COMPLETIONS: dict[str, Callable[[Table, tuple[str, ...] | None, int], Benchmark]] = {
+    "table": lambda table, tasks, seed: TabularBenchmark(table),
+    "measured": lambda table, tasks, seed: measured_only(table, tasks=tasks),
+    "surrogate": lambda table, tasks, seed: SurrogateBenchmark(table, seed=seed),
+}

@@ -1,11 +1,12 @@
 """Benchmark tables in memory (:class:`Table`) and on disk (HDF5).
 
-On-disk schema (``SCHEMA_VERSION`` 1), modelled on syne-tune's blackbox layout::
+On-disk schema (``SCHEMA_VERSION`` 2), modelled on syne-tune's blackbox layout::
 
     /                      attrs: schema_version (int), space (e.g. "nb201"),
                                   tasks (task names in table order),
                                   source_file, source_sha256, importer, created (ISO 8601),
-                                  checksum (sha256 of every array below, see _checksum)
+                                  checksum (sha256 of every array below and of the space,
+                                  task, metric and fidelity attributes, see _checksum)
     /archs/code            (n, E) int8     op index per edge, rows in table order
     /archs/string          (n,)   bytes    official architecture string (ASCII)
     /archs/index           (n,)   int32    official index of each row: the space's published
@@ -27,6 +28,7 @@ or corrupt file raises :class:`TableCorruptError` instead of returning wrong num
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -37,7 +39,7 @@ import numpy as np
 
 from tabular_bench.atomic_io import atomic_write
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class TableCorruptError(OSError):
@@ -113,7 +115,7 @@ class Table:
     @cached_property
     def checksum(self) -> str:
         """sha256 of the stored arrays (the file's ``checksum`` attribute once written)."""
-        return _checksum(_arrays(self))
+        return _checksum(_arrays(self), _layout(self.space, self.tasks))
 
 
 def write_table(table: Table, path: str | Path) -> Path:
@@ -127,7 +129,7 @@ def write_table(table: Table, path: str | Path) -> Path:
             f.attrs["tasks"] = list(table.tasks)
             for key, value in vars(table.provenance).items():
                 f.attrs[key] = value
-            f.attrs["checksum"] = _checksum(arrays)
+            f.attrs["checksum"] = _checksum(arrays, _layout(table.space, table.tasks))
             for name, array in arrays.items():
                 f.create_dataset(name, data=array)
             for name, task in table.tasks.items():
@@ -172,7 +174,8 @@ def read_table(path: str | Path) -> Table:
             f"cannot read table {path} ({err}); the file is truncated or corrupt: "
             f"delete it and re-import ({_REIMPORT_HINT})"
         ) from err
-    if _checksum(arrays) != stored_checksum:
+    layout = {"space": space, "tasks": {t: [list(m), list(e)] for t, (m, e) in task_attrs.items()}}
+    if _checksum(arrays, layout) != stored_checksum:
         raise TableCorruptError(
             f"checksum mismatch in {path}: the file is corrupt; delete it and re-import "
             f"({_REIMPORT_HINT})"
@@ -229,9 +232,19 @@ def _dataset_names(f: h5py.File) -> list[str]:
     return names
 
 
-def _checksum(arrays: dict[str, np.ndarray]) -> str:
-    """sha256 over every array's name, dtype, shape and bytes, in name order."""
+def _layout(space: str, tasks: dict[str, TaskData]) -> dict:
+    """The attributes that say what the arrays mean (an edited ``fidelities`` changes results)."""
+    return {
+        "space": space,
+        "tasks": {t: [list(d.metrics), [int(e) for e in d.fidelities]] for t, d in tasks.items()},
+    }
+
+
+def _checksum(arrays: dict[str, np.ndarray], layout: dict) -> str:
+    """sha256 over the layout attributes (task order included), then every array's name,
+    dtype, shape and bytes, in name order."""
     digest = hashlib.sha256()
+    digest.update(json.dumps(layout).encode())
     for name in sorted(arrays):
         array = np.ascontiguousarray(arrays[name])
         digest.update(f"{name}|{array.dtype.str}|{array.shape}|".encode())

@@ -3,17 +3,22 @@
 Look-ups are vectorised: a key -> row array the size of the space turns any batch of keys
 into rows with one gather. Seed means and the recorded seeds are prepared once per task on
 its first query, so loading stays fast and a query is a few NumPy indexing operations.
+
+A table that holds only part of its space (TransNAS-Bench-101's zero-cost files, a build's
+sample) is searched either over its measured networks only (:func:`measured_only`) or over
+the whole space completed by a surrogate
+(:class:`~tabular_bench.surrogate.SurrogateBenchmark`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from tabular_bench.benchmark import Benchmark
-from tabular_bench.spaces import NB201, CellSearchSpace
+from tabular_bench.spaces import SearchSpace, SubsetSpace, space_named
 from tabular_bench.store import Table, TaskData, read_table
 
 
@@ -31,11 +36,16 @@ class _Prepared:
 
 
 class TabularBenchmark(Benchmark):
-    """Objectives of the cells of one table (NAS-Bench-201's by default)."""
+    """Objectives of the architectures of one table.
 
-    def __init__(self, table: Table, space: CellSearchSpace = NB201) -> None:
-        if table.space != space.name:
-            raise ValueError(f"table is for space {table.space!r}, not {space.name!r}")
+    :param space: ``None`` takes the registered space the table names
+        (:func:`~tabular_bench.spaces.space_named`); a subset of it restricts the search.
+    """
+
+    def __init__(self, table: Table, space: SearchSpace | None = None) -> None:
+        space = space_named(table.space) if space is None else space
+        if table.space != space.family:
+            raise ValueError(f"table is for space {table.space!r}, not {space.family!r}")
         self.space = space
         self.table = table
         keys = space.keys(table.codes)
@@ -52,8 +62,9 @@ class TabularBenchmark(Benchmark):
 
     # -- construction ----------------------------------------------------------------
     @classmethod
-    def from_file(cls, path: str | Path, space: CellSearchSpace = NB201) -> TabularBenchmark:
-        """Load an HDF5 table written by :func:`tabular_bench.store.write_table`."""
+    def from_file(cls, path: str | Path, space: SearchSpace | None = None) -> TabularBenchmark:
+        """Load an HDF5 table written by :func:`tabular_bench.store.write_table`; its space
+        comes from the table's ``space`` attribute unless given."""
         return cls(read_table(path), space)
 
     # -- official index ----------------------------------------------------------------
@@ -74,6 +85,15 @@ class TabularBenchmark(Benchmark):
     def is_measured(self, keys: np.ndarray | int, *, task: str) -> np.ndarray:
         rows = self._rows(keys)[0]
         return self._task(task).data.measured[rows]
+
+    def value_range(self, *, task: str, fidelity: int, metric: str) -> tuple[float, float]:
+        """Range of the recorded seed means (the table's rows, not the whole space)."""
+        prepared = self._task(task)
+        f, m = self._fidelity(prepared, task, fidelity), self._metric(prepared, task, metric)
+        values = prepared.mean[:, f, m]
+        if np.isnan(values).all():
+            raise KeyError(f"no recorded {metric} at fidelity {fidelity} on {task}")
+        return float(np.nanmin(values)), float(np.nanmax(values))
 
     def identity(self) -> dict[str, str]:
         """Class, the table's source and its array checksum (``created`` is left out, so a
@@ -121,7 +141,13 @@ class TabularBenchmark(Benchmark):
         rows = self._row_of_key[keys]
         if (rows < 0).any():
             missing = keys[rows < 0][:5].tolist()
-            raise KeyError(f"architectures with keys {missing} are not in this table")
+            raise KeyError(
+                f"architectures with keys {missing} are not in this table ({self.table.num_archs}"
+                f" of the {self.space.size} of {self.space.name!r}): search its measured "
+                "networks only (tabular_bench.tabular.measured_only, or completion: measured "
+                "in the benchmark config) or complete it with SurrogateBenchmark "
+                "(completion: surrogate)"
+            )
         return rows, keys
 
     def _task(self, task: str) -> _Prepared:
@@ -145,6 +171,41 @@ class TabularBenchmark(Benchmark):
         if metric not in prepared.data.metrics:
             raise KeyError(f"task {task!r} has metrics {prepared.data.metrics}, not {metric!r}")
         return prepared.data.metrics.index(metric)
+
+
+def measured_only(
+    table: Table, *, tasks: tuple[str, ...] | None = None, space: SearchSpace | None = None
+) -> TabularBenchmark:
+    """The table's networks measured on every one of ``tasks`` (default: all), as a space.
+
+    The subset's keys number those networks; traces still show the full space's official
+    index. A search over it never meets an unmeasured network.
+    """
+    parent = space_named(table.space) if space is None else space
+    tasks = tuple(table.tasks) if tasks is None else tuple(tasks)
+    unknown = set(tasks) - set(table.tasks)
+    if unknown:
+        raise KeyError(f"unknown tasks {sorted(unknown)}; the table has {list(table.tasks)}")
+    rows = np.flatnonzero(np.logical_and.reduce([table.tasks[t].measured for t in tasks]))
+    if rows.size == 0:
+        raise ValueError(f"no network of the table is measured on all of {tasks}")
+    rows = rows[np.argsort(parent.keys(table.codes[rows]), kind="stable")]
+    subset = SubsetSpace(parent, parent.keys(table.codes[rows]), name=f"{parent.name}:measured")
+    sub = Table(
+        space=table.space,
+        codes=table.codes[rows],
+        strings=table.strings[rows],
+        indices=table.indices[rows],
+        tasks={
+            name: replace(
+                data, values=data.values[rows], cost_s=data.cost_s[rows],
+                measured=data.measured[rows],
+            )
+            for name, data in table.tasks.items() if name in tasks
+        },
+        provenance=table.provenance,
+    )
+    return TabularBenchmark(sub, subset)
 
 
 def _prepare(data: TaskData) -> _Prepared:

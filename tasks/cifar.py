@@ -6,10 +6,17 @@
 * :class:`CifarFS` -- Bertinetto et al. 2019, 64/16/20 CIFAR-100 classes.
 * :class:`FC100` -- Oreshkin et al. 2018, CIFAR-100 superclasses 12/4/4; its whole tasks
   are the 20 superclass tasks (5 classes each).
+
+CIFAR-100 comes from the official ``cifar-100-python`` pickles or from the shared lossless
+PNG copy (``cifar100-png/``: two ImageFolder zips and ``classes.csv``). Both few-shot
+benchmarks split by class and use all 600 images of a class, so the official 500/100
+train/test split is not needed (the PNG copy cannot recover it): whole tasks hold out a
+seeded ``test_fraction`` of every class's 600 images, whichever source is read.
 """
 
 from __future__ import annotations
 
+import csv
 import pickle
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -21,9 +28,12 @@ from tasks.base import ClassSplitTasks, LabelledImages
 from tasks.cifar100_splits import CIFAR_FS, SUPERCLASSES
 from tasks.cifar100_splits import FC100 as FC100_SPLITS
 from tasks.errors import CorruptDataError, DataNotFoundError
-from tasks.imagefolder import chunk_groups, read_image_folder
+from tasks.imagefolder import chunk_groups, hold_out, read_image_folder
 
 CIFAR10_FOLDER, CIFAR100_FOLDER = "cifar-10-batches-py", "cifar-100-python"
+CIFAR100_PNG_ZIPS = ("classes-00-49.zip", "classes-50-99.zip")
+CIFAR100_PNG_CLASSES = "classes.csv"
+CIFAR100_IMAGES_PER_CLASS = 600
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 CIFAR100_URL = "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz"
 
@@ -90,6 +100,73 @@ def read_cifar100(root: str | Path) -> tuple[LabelledImages, LabelledImages, dic
     return parts[0], parts[1], superclass
 
 
+def read_cifar100_png(root: str | Path) -> tuple[LabelledImages, dict[str, str]]:
+    """All images of the PNG copy in ``root`` (fine labels in ``fine_id`` order) and the
+    class -> superclass map of its ``classes.csv``.
+
+    Each zip is decoded once and cached (:func:`~tasks.imagefolder.read_image_folder`).
+    """
+    root = Path(root).expanduser()
+    rows = _read_classes_csv(root / CIFAR100_PNG_CLASSES)
+    parts = [read_image_folder(root / name) for name in CIFAR100_PNG_ZIPS]
+    names = tuple(n for part in parts for n in part.class_names)
+    expected = tuple(fine for fine, _ in rows)
+    if names != expected:
+        raise CorruptDataError(
+            f"{root}: the zips hold classes {names[:3]}...{names[-3:]} ({len(names)}), but "
+            f"{CIFAR100_PNG_CLASSES} lists {expected[:3]}...{expected[-3:]} ({len(expected)}): "
+            "the copy is partial or mixed up; fetch cifar100-png again"
+        )
+    offset = len(parts[0].class_names)
+    images = LabelledImages(
+        np.concatenate([parts[0].images, parts[1].images]),
+        np.concatenate([parts[0].labels, parts[1].labels + offset]),
+        names,
+    )
+    counts = np.bincount(images.labels, minlength=len(names))
+    full = int(counts.max())
+    short = [(names[i], int(c)) for i, c in enumerate(counts) if c != full]
+    if short:
+        raise CorruptDataError(
+            f"{root}: classes with fewer images than the others ({full}; the shared copy has "
+            f"{CIFAR100_IMAGES_PER_CLASS}): {short[:5]}; the copy is partial, fetch "
+            "cifar100-png again"
+        )
+    return images, dict(rows)
+
+
+def _read_classes_csv(path: Path) -> list[tuple[str, str]]:
+    """``(fine_name, coarse_name)`` rows of ``classes.csv`` in ``fine_id`` order 0..99."""
+    try:
+        with path.open(newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        ordered = sorted(rows, key=lambda r: int(r["fine_id"]))
+        pairs = [(r["fine_name"], r["coarse_name"]) for r in ordered]
+        ids = [int(r["fine_id"]) for r in ordered]
+    except (KeyError, ValueError, TypeError) as exc:
+        raise CorruptDataError(
+            f"{path} lacks integer fine_id and fine_name/coarse_name columns ({exc!r}); "
+            "fetch cifar100-png again"
+        ) from exc
+    if ids != list(range(100)):
+        raise CorruptDataError(f"{path} must list fine_id 0..99 once each; fetch it again")
+    return pairs
+
+
+def read_cifar100_images(root: Path) -> tuple[LabelledImages, dict[str, str]]:
+    """Every CIFAR-100 image under ``root`` (pickles or the PNG copy) and the hierarchy."""
+    if _folder(root, CIFAR100_FOLDER).is_dir():
+        train, test, superclass = read_cifar100(root)
+        return train.concat(test), superclass
+    if (root / CIFAR100_PNG_CLASSES).exists():
+        return read_cifar100_png(root)
+    raise DataNotFoundError(
+        f"no CIFAR-100 under {root}: expected {root / CIFAR100_FOLDER} (extract "
+        f"{CIFAR100_URL} there) or the PNG copy ({root / CIFAR100_PNG_CLASSES} with "
+        f"{' and '.join(CIFAR100_PNG_ZIPS)}); pass root=... or set METANAS_DATA"
+    )
+
+
 def _check_hierarchy(superclass: Mapping[str, str], root: Path) -> None:
     """The published splits name classes by (superclass, class): the data must agree."""
     expected = {f: c for c, members in SUPERCLASSES.items() for f in members}
@@ -104,14 +181,21 @@ def _check_hierarchy(superclass: Mapping[str, str], root: Path) -> None:
 
 
 class _Cifar100Tasks(ClassSplitTasks):
-    """Reads CIFAR-100 and checks its hierarchy; subclasses give the splits and tasks."""
+    """Reads CIFAR-100 and checks its hierarchy; subclasses give the splits and tasks.
+
+    Episodes use all images of a class; whole tasks test on a seeded ``test_fraction`` of
+    each class's images (100 of 600 by default, the official proportion) and train on the
+    rest.
+    """
 
     def __init__(self, root: str | Path | None,
                  meta_splits: Mapping[str, Sequence[str]],
-                 task_groups: Mapping[str, Sequence[str]]) -> None:
-        root = Path(root).expanduser() if root is not None else data_root() / "cifar100"
-        train, test, superclass = read_cifar100(root)
+                 task_groups: Mapping[str, Sequence[str]],
+                 test_fraction: float, seed: int) -> None:
+        root = Path(root).expanduser() if root is not None else data_root() / "cifar100-png"
+        images, superclass = read_cifar100_images(root)
         _check_hierarchy(superclass, root)
+        train, test = hold_out(images, test_fraction, seed)
         super().__init__(train, test, meta_splits=meta_splits, task_groups=task_groups)
 
 
@@ -121,33 +205,43 @@ class CifarFS(_Cifar100Tasks):
     Whole tasks: each superclass's classes within one meta-split (groups of >= 2 classes),
     named ``<superclass>@<split>``.
 
-    :param root: folder holding ``cifar-100-python`` (default ``<data>/cifar100``).
+    :param root: the PNG copy (default ``<data>/cifar100-png``) or a folder holding
+        ``cifar-100-python``.
+    :param test_fraction: share of each class's images that whole tasks test on.
+    :param seed: seed of that hold-out.
     """
 
-    def __init__(self, root: str | Path | None = None) -> None:
+    def __init__(self, root: str | Path | None = None, *, test_fraction: float = 1 / 6,
+                 seed: int = 0) -> None:
         meta_splits = {s: [f for _, f in pairs] for s, pairs in CIFAR_FS.items()}
         groups: dict[str, list[str]] = {}
         for split, pairs in CIFAR_FS.items():
             for coarse, fine in pairs:
                 groups.setdefault(f"{coarse}@{split}", []).append(fine)
         super().__init__(root, meta_splits,
-                         {g: members for g, members in groups.items() if len(members) >= 2})
+                         {g: members for g, members in groups.items() if len(members) >= 2},
+                         test_fraction, seed)
 
 
 class FC100(_Cifar100Tasks):
     """FC100 (Oreshkin et al. 2018): superclasses 12/4/4 (60/20/20 classes).
 
-    Whole tasks: the 20 CIFAR-100 superclasses, 5 classes each.
+    Whole tasks: the 20 CIFAR-100 superclasses, each classifying its 5 classes.
 
-    :param root: folder holding ``cifar-100-python`` (default ``<data>/cifar100``).
+    :param root: the PNG copy (default ``<data>/cifar100-png``) or a folder holding
+        ``cifar-100-python``.
+    :param test_fraction: share of each class's images that whole tasks test on.
+    :param seed: seed of that hold-out.
     """
 
-    def __init__(self, root: str | Path | None = None) -> None:
+    def __init__(self, root: str | Path | None = None, *, test_fraction: float = 1 / 6,
+                 seed: int = 0) -> None:
         meta_splits = {
             split: [f for c in superclasses for f in SUPERCLASSES[c]]
             for split, superclasses in FC100_SPLITS.items()
         }
-        super().__init__(root, meta_splits, {c: list(f) for c, f in SUPERCLASSES.items()})
+        super().__init__(root, meta_splits, {c: list(f) for c, f in SUPERCLASSES.items()},
+                         test_fraction, seed)
 
 
 class Cifar10Tasks(ClassSplitTasks):

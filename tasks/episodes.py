@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 import torch
@@ -131,6 +132,7 @@ class FewShotPool:
 
     def check(self, *, ways: int, shots: int, queries: int) -> None:
         """Raise :class:`EpisodeSizeError` unless this split can serve the episode shape."""
+        require_integers(self.split, ways=ways, shots=shots, queries=queries)
         if ways < 1 or shots < 1 or queries < 0:
             raise EpisodeSizeError(
                 f"split {self.split!r}: need ways >= 1, shots >= 1, queries >= 0; got "
@@ -160,6 +162,7 @@ class FewShotPool:
         CPU generator gives the same episodes whatever device the pool is on).
         """
         self.check(ways=ways, shots=shots, queries=queries)
+        require_integers(self.split, meta_batch=meta_batch)
         if meta_batch < 1:
             raise EpisodeSizeError(f"split {self.split!r}: meta_batch must be >= 1")
         gen = torch_generator(rng)
@@ -186,6 +189,20 @@ class FewShotPool:
         if self._flat_numpy is None:
             return self._flat.index_select(0, index)
         return torch.from_numpy(np.take(self._flat_numpy, index.numpy(), axis=0))
+
+
+def require_integers(split: str, **sizes: object) -> None:
+    """Raise :class:`EpisodeSizeError` naming the first size that is not an integer.
+
+    ``ways=5.0`` would otherwise fail deep inside ``torch.rand`` (or, for a bool, silently
+    mean 1); numpy integers are fine.
+    """
+    for name, value in sizes.items():
+        if isinstance(value, bool) or not isinstance(value, Integral):
+            raise EpisodeSizeError(
+                f"split {split!r}: {name} must be an integer, got {value!r} "
+                f"({type(value).__name__}); write e.g. {name}=5, not 5.0"
+            )
 
 
 def distinct_indices(gen: torch.Generator, sizes: torch.Tensor, k: int) -> torch.Tensor:

@@ -24,9 +24,17 @@ def make(name: str, **overrides: Any) -> TaskDistribution:
     from hydra.utils import instantiate
     from omegaconf import OmegaConf
 
+    known = available()
+    if not isinstance(name, str) or not name or Path(name).name != name or name in (".", ".."):
+        raise KeyError(f"{name!r} is not a task distribution name (a file stem in "
+                       f"{CONFIG_DIR}, no path); available: {known}")
     path = CONFIG_DIR / f"{name}.yaml"
-    if not path.exists():
-        raise KeyError(f"unknown task distribution {name!r}; available: {available()} "
+    if name not in known:
+        raise KeyError(f"unknown task distribution {name!r}; available: {known} "
                        f"(add {path} with a _target_ to register one)")
     config = OmegaConf.merge(OmegaConf.load(path), overrides)
-    return instantiate(config, _convert_="all")
+    dist = instantiate(config, _convert_="all")
+    if not isinstance(dist, TaskDistribution):
+        raise TypeError(f"{path} built a {type(dist).__name__}, not a TaskDistribution: its "
+                        "_target_ must name a TaskDistribution class")
+    return dist

@@ -11,6 +11,9 @@ ends with the same parameters as one that was never interrupted. Files written t
   folder with other settings is refused (:mod:`metanas.meta.run_settings`);
 * ``checkpoint.pt`` -- the state to resume from;
 * ``train_log.csv`` -- mean training query loss/accuracy per ``log_every`` iterations;
+* ``curve.csv`` -- with ``eval_every`` set: accuracy (%) and its 95% interval on
+  ``eval_episodes`` fixed held-out episodes of ``eval_split`` every ``eval_every``
+  iterations, against iterations and training wall time (the learning curve);
 * ``model.pt`` -- the final initialization;
 * ``summary.csv`` -- one row: method, setting, test accuracy (%) and its 95% interval.
 """
@@ -62,6 +65,11 @@ class MetaTrainJob:
     :param eval_batch: meta-test episodes evaluated in one ``vmap``.
     :param checkpoint_every: iterations between checkpoints.
     :param log_every: iterations averaged into one ``train_log.csv`` row.
+    :param eval_every: iterations between learning-curve points (``None``: no curve).
+    :param eval_episodes: held-out episodes per curve point (the same ones every time).
+    :param eval_split: meta-split of the curve's episodes: ``val`` where the task
+        distribution has one, or ``test`` (a report only: nothing is selected by it; the
+        final result is always ``test_episodes`` meta-test episodes).
     :param seed: seeds the network's initialization, the episodes and the mini-batches.
     :param device: ``auto`` (CUDA when available), ``cpu`` or ``cuda[:i]``.
     :param threads: CPU threads for torch (``None``: torch's default).
@@ -84,16 +92,19 @@ class MetaTrainJob:
         eval_batch: int = 100,
         checkpoint_every: int = 500,
         log_every: int = 100,
+        eval_every: int | None = None,
+        eval_episodes: int = 300,
+        eval_split: str = "test",
         seed: int = 0,
         device: str = "auto",
         threads: int | None = None,
     ) -> None:
-        if meta_batch < 1 or test_episodes < 1 or eval_batch < 1:
+        if min(meta_batch, test_episodes, eval_batch, eval_episodes) < 1:
             raise ValueError(
-                "meta_batch, test_episodes and eval_batch must be >= 1; got "
-                f"{meta_batch}, {test_episodes}, {eval_batch}"
+                "meta_batch, test_episodes, eval_batch and eval_episodes must be >= 1; got "
+                f"{meta_batch}, {test_episodes}, {eval_batch}, {eval_episodes}"
             )
-        self.schedule = Schedule(iterations, checkpoint_every, log_every)
+        self.schedule = Schedule(iterations, checkpoint_every, log_every, eval_every)
         if threads is not None:
             torch.set_num_threads(threads)
         self.device = resolve_device(device)
@@ -103,6 +114,8 @@ class MetaTrainJob:
         self.test_queries = test_queries
         self.meta_batch, self.iterations = meta_batch, iterations
         self.test_episodes, self.eval_batch = test_episodes, eval_batch
+        self.eval_every, self.eval_episodes, self.eval_split = (
+            eval_every, eval_episodes, eval_split)
         self.backbone_factory, self.learner_factory = backbone, learner
         self.seed = seed
         # Pools first: an episode shape the splits cannot serve fails here, before training.
@@ -110,6 +123,11 @@ class MetaTrainJob:
         self.test_pool: FewShotPool = tasks.pool("test", device=self.device)
         self.train_pool.check(ways=ways, shots=self.train_shots, queries=self.train_queries)
         self.test_pool.check(ways=ways, shots=shots, queries=test_queries)
+        self.curve_pool: FewShotPool | None = None
+        if eval_every is not None:
+            self.curve_pool = (self.test_pool if eval_split == "test"
+                               else tasks.pool(eval_split, device=self.device))
+            self.curve_pool.check(ways=ways, shots=shots, queries=test_queries)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             model = backbone(ways)
@@ -132,6 +150,9 @@ class MetaTrainJob:
             "train_queries": self.train_queries, "test_queries": self.test_queries,
             "meta_batch": self.meta_batch, "iterations": self.iterations,
             "test_episodes": self.test_episodes, "eval_batch": self.eval_batch,
+            "curve": None if self.curve_pool is None else {
+                "every": self.eval_every, "episodes": self.eval_episodes,
+                "data": pool_identity(self.curve_pool)},
             "seed": self.seed,
         }
 
@@ -155,6 +176,7 @@ class MetaTrainJob:
         train_s = meta_train(
             out_dir, self.learner, next_batch, schedule=self.schedule, step_rng=rng,
             generators={"episodes": rng},
+            evaluate=None if self.curve_pool is None else self._curve_point,
         )
         self._meta_test(out_dir, train_s)
 
@@ -166,11 +188,21 @@ class MetaTrainJob:
         Its generator is seeded from ``seed`` alone, so every run and resume of a
         configuration is tested on the same episodes.
         """
-        rng = torch.Generator().manual_seed(self.seed + 1_000_003)
+        return self._episode_accuracies(self.test_pool, self.test_episodes, 1_000_003)
+
+    def _curve_point(self) -> tuple[float, float]:
+        """Accuracy (%) and 95% half-width on the curve's fixed episodes."""
+        assert self.curve_pool is not None
+        accuracies = self._episode_accuracies(self.curve_pool, self.eval_episodes, 2_000_003)
+        return mean_ci95(accuracies.double() * 100)
+
+    def _episode_accuracies(self, pool: FewShotPool, episodes: int, salt: int) -> torch.Tensor:
+        # A generator of its own, so evaluating never moves the training generators.
+        rng = torch.Generator().manual_seed(self.seed + salt)
         accuracies = []
-        for start in range(0, self.test_episodes, self.eval_batch):
-            batch = self.test_pool.sample(
-                rng, meta_batch=min(self.eval_batch, self.test_episodes - start),
+        for start in range(0, episodes, self.eval_batch):
+            batch = pool.sample(
+                rng, meta_batch=min(self.eval_batch, episodes - start),
                 ways=self.ways, shots=self.shots, queries=self.test_queries,
             )
             accuracies.append(self.learner.evaluate(batch, rng=rng).cpu())

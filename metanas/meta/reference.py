@@ -63,4 +63,4 @@ def _our_names(reference: nn.Module) -> list[str]:
     names = []
     for block in range(len(reference.base)):
         names += [f"features.{block}.{layer}.{f}" for layer in "01" for f in ("weight", "bias")]
-    return names + ["classifier.weight", "classifier.bias"]
+    return [*names, "classifier.weight", "classifier.bias"]

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from metanas.priors.deep_kernel import KernelMetaConfig, meta_train_kernel
 from metanas.priors.meta_policy import PolicyMetaConfig, meta_train_policy
 from metanas.priors.meta_predictor import PredictorMetaConfig, meta_train_predictor
 from metanas.priors.policy_strategies import PriorReinforce
-from metanas.priors.predictor import cell_features
+from metanas.priors.predictor import cell_features, standardise
 from metanas.priors.prior import MetaPrior
 from metanas.priors.restricted import RestrictedBenchmark
 
@@ -52,15 +53,18 @@ def meta_train_prior(
     reinforce_kwargs: Mapping[str, float],
     encodings: Sequence[str],
     seed: int,
+    kernel: KernelMetaConfig | None = None,
 ) -> MetaPrior:
-    """Meta-train the policy (Reptile over REINFORCE) and the predictor on ``tasks``.
+    """Meta-train the policy (Reptile over REINFORCE), the predictor and, when ``kernel``
+    asks for iterations, the deep-kernel GP on ``tasks``.
 
     :param tasks: the training datasets' search tasks; each must be visible in ``view``.
     :param reinforce_kwargs: the inner REINFORCE's settings (those of the held-out search).
     """
     tables = training_tables(view, tasks, signal)
     space = view.space
-    policy_seed, predictor_seed = np.random.SeedSequence(seed).generate_state(2)
+    # The third word leaves the first two (and so existing priors) unchanged.
+    policy_seed, predictor_seed, kernel_seed = np.random.SeedSequence(seed).generate_state(3)
 
     def make_learner(logits: np.ndarray, learner_seed: int) -> PriorReinforce:
         return PriorReinforce(
@@ -76,6 +80,15 @@ def meta_train_prior(
     )
     features = cell_features(space, space.all_codes(), encodings)
     params = meta_train_predictor(features, tables, predictor, seed=int(predictor_seed))
+    deep_kernel = scores = None
+    if kernel is not None and kernel.meta_iterations > 0:
+        deep_kernel = meta_train_kernel(features, tables, kernel, seed=int(kernel_seed))
+        scores = np.mean([standardise(tables[t]) for t in tasks], axis=0)
     return MetaPrior(
-        logits=logits, predictor=params, features=features, training_tasks=tuple(tasks)
+        logits=logits,
+        predictor=params,
+        features=features,
+        training_tasks=tuple(tasks),
+        kernel=deep_kernel,
+        scores=scores,
     )

@@ -6,7 +6,12 @@ other datasets are the meta-training tasks: ``meta_seeds`` priors are meta-train
 method searches the held-out dataset with the runner's own loop and traces
 (:mod:`metanas.runner.search_loop`), under the protocol's budget. Run ``r`` of every method
 gets the same strategy seed (paired comparisons), and meta method runs use prior
-``r % meta_seeds``.
+``r % meta_seeds`` (recorded as ``meta_seed`` in the traces, the cluster of the run).
+
+Three families of methods search the held-out dataset: *baseline* (from scratch, the
+runner's strategies), *transfer* (non-learned reuse of the training tasks, bound to
+``source=`` a :class:`~metanas.priors.source.TransferSource` over the same restricted view
+meta-training reads) and *meta* (bound to ``prior=`` a meta-trained :class:`MetaPrior`).
 
 Traces are stored as the runner's shards (resumable: complete shards are skipped), priors
 as ``priors/<dataset>/prior_<m>.pt`` (:func:`~metanas.priors.prior.save_prior`); the report
@@ -26,12 +31,14 @@ import pandas as pd
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
+from metanas.priors.deep_kernel import KernelMetaConfig
 from metanas.priors.meta_policy import PolicyMetaConfig
 from metanas.priors.meta_predictor import PredictorMetaConfig
 from metanas.priors.meta_train import PriorSignal, meta_train_prior
 from metanas.priors.metad2a import ranked_top_k
 from metanas.priors.prior import MetaPrior, load_prior, save_prior
 from metanas.priors.restricted import RestrictedBenchmark
+from metanas.priors.source import TransferSource, needs_source
 from metanas.priors.transfer_report import (
     OPTIMA_FILE,
     RANKED_FILE,
@@ -63,6 +70,7 @@ class MetaTrainingConfig:
     :param meta_seeds: independently meta-trained priors per held-out dataset.
     :param reinforce: settings of the inner REINFORCE learner (those of the search).
     :param encodings: cell encodings the predictor reads (methods of the space).
+    :param kernel: the deep-kernel GP's meta-training (0 iterations: none is trained).
     """
 
     meta_seeds: int = 10
@@ -71,15 +79,19 @@ class MetaTrainingConfig:
     predictor: PredictorMetaConfig = field(default_factory=PredictorMetaConfig)
     reinforce: Mapping[str, float] = field(default_factory=dict)
     encodings: tuple[str, ...] = ("one_hot", "path_encoding")
+    kernel: KernelMetaConfig = field(default_factory=KernelMetaConfig)
 
     @classmethod
     def from_dict(cls, spec: Mapping[str, Any]) -> MetaTrainingConfig:
-        known = {"meta_seeds", "signal", "policy", "predictor", "reinforce", "encodings"}
+        known = {"meta_seeds", "signal", "policy", "predictor", "reinforce", "encodings", "kernel"}
         if set(spec) - known:
             raise ValueError(f"meta_training: unknown keys {sorted(set(spec) - known)}; {known}")
         predictor = dict(spec.get("predictor", {}))
         if "hidden" in predictor:
             predictor["hidden"] = tuple(predictor["hidden"])
+        kernel = dict(spec.get("kernel", {}))
+        if "hidden" in kernel:
+            kernel["hidden"] = tuple(kernel["hidden"])
         config = cls(
             meta_seeds=int(spec.get("meta_seeds", 10)),
             signal=PriorSignal(**spec.get("signal", {})),
@@ -87,6 +99,7 @@ class MetaTrainingConfig:
             predictor=PredictorMetaConfig(**predictor),
             reinforce=dict(spec.get("reinforce", {})),
             encodings=tuple(spec.get("encodings", cls.encodings)),
+            kernel=KernelMetaConfig(**kernel),
         )
         if config.meta_seeds < 1:
             raise ValueError(f"meta_training.meta_seeds must be >= 1, got {config.meta_seeds}")
@@ -102,6 +115,9 @@ class TransferJob:
     :param baselines: name -> strategy factory (``space=``, ``seed=``).
     :param meta_methods: name -> factory taking also ``prior=`` (a :class:`MetaPrior`); a
         ``None`` factory drops the method (how an experiment yaml removes an inherited one).
+    :param transfer_methods: name -> factory of a non-learned transfer control; those that
+        take ``source=`` get a :class:`TransferSource` over the training view (the hand
+        prior takes none; ``None`` drops the method).
     :param meta_training: :class:`MetaTrainingConfig` fields.
     :param runs: runs (seeds) per (held-out dataset, method); the paired tests need >= 100.
     :param runs_per_method: fewer runs for named slow methods.
@@ -118,6 +134,7 @@ class TransferJob:
         protocols: Mapping[str, Mapping[str, Any]],
         baselines: Mapping[str, StrategyFactory],
         meta_methods: Mapping[str, StrategyFactory],
+        transfer_methods: Mapping[str, StrategyFactory] | None = None,
         meta_training: Mapping[str, Any] | None = None,
         runs: int = 100,
         runs_per_method: Mapping[str, int] | None = None,
@@ -139,11 +156,16 @@ class TransferJob:
         for setting in self.settings:
             setting.validate(benchmark)
         meta_methods = {k: v for k, v in meta_methods.items() if v is not None}
-        clash = set(baselines) & set(meta_methods)
+        transfer_methods = {k: v for k, v in (transfer_methods or {}).items() if v is not None}
+        names = [*baselines, *meta_methods, *transfer_methods]
+        clash = {n for n in names if names.count(n) > 1}
         if clash or not baselines or not meta_methods:
             raise ValueError(
                 f"need >= 1 baseline and >= 1 meta method with distinct names (clash: {clash})"
             )
+        wrong = [n for n, f in {**baselines, **meta_methods}.items() if needs_source(f)]
+        if wrong:
+            raise ValueError(f"{wrong} take source=: list them under transfer_methods")
         self.runs_per_method = {k: int(v) for k, v in (runs_per_method or {}).items()}
         require_positive_ints({
             "runs": runs,
@@ -154,6 +176,7 @@ class TransferJob:
         self.benchmark = benchmark
         self.baselines = dict(baselines)
         self.meta_methods = dict(meta_methods)
+        self.transfer_methods = dict(transfer_methods)
         self.meta = MetaTrainingConfig.from_dict(meta_training or {})
         self.runs, self.base_seed = runs, base_seed
         self.n_jobs, self.runs_per_shard = n_jobs, runs_per_shard
@@ -184,6 +207,21 @@ class TransferJob:
         ]
         return RestrictedBenchmark(self.benchmark, allowed)
 
+    def source(self, held_out: SearchSetting) -> TransferSource:
+        """What a transfer method may read for ``held_out``: the training view, its signal."""
+        return TransferSource(
+            self.training_view(held_out), tuple(self.training_tasks(held_out)), self.meta.signal
+        )
+
+    @property
+    def methods(self) -> dict[str, StrategyFactory]:
+        return {**self.baselines, **self.transfer_methods, **self.meta_methods}
+
+    def family(self, name: str) -> str:
+        if name in self.meta_methods:
+            return "meta"
+        return "transfer" if name in self.transfer_methods else "baseline"
+
     def meta_train(self, held_out: SearchSetting, meta_seed: int) -> MetaPrior:
         """One prior for ``held_out``; it reads nothing but the training view.
 
@@ -200,6 +238,7 @@ class TransferJob:
                 reinforce_kwargs=self.meta.reinforce,
                 encodings=self.meta.encodings,
                 seed=seed,
+                kernel=self.meta.kernel,
             )
 
     def runs_of(self, method: str) -> range:
@@ -215,7 +254,7 @@ class TransferJob:
         self._write_ranked(out_dir, priors)
         todo = []
         for setting in self.settings:
-            for name, factory in {**self.baselines, **self.meta_methods}.items():
+            for name, factory in self.methods.items():
                 folder = shard_store.ShardKey(setting.protocol, setting.dataset, name, 0, 0).folder
                 shard_store.ensure_spec(out_dir, folder, self._spec(setting, name, factory))
                 runs = self.runs_of(name)
@@ -224,7 +263,8 @@ class TransferJob:
                     key = shard_store.ShardKey(setting.protocol, setting.dataset, name, first, last)
                     if not (out_dir / key.relpath).exists():
                         meta = priors[setting.dataset] if name in self.meta_methods else None
-                        todo.append((key, setting, factory, meta))
+                        source = self.source(setting) if needs_source(factory) else None
+                        todo.append((key, setting, factory, meta, source))
         jobs = (
             delayed(_run_shard)(
                 out_dir,
@@ -233,10 +273,11 @@ class TransferJob:
                 factory,
                 self.tables[setting.dataset],
                 meta,
+                source,
                 self.benchmark if self.tables[setting.dataset].seeded else None,
                 self.base_seed,
             )
-            for key, setting, factory, meta in todo
+            for key, setting, factory, meta, source in todo
         )
         with tqdm(total=len(todo), unit="shard", desc="transfer", disable=not self.progress) as bar:
             for _ in Parallel(n_jobs=self.n_jobs, return_as="generator_unordered")(jobs):
@@ -267,6 +308,11 @@ class TransferJob:
         }
         if name in self.meta_methods:
             spec.update(self._meta_spec(setting))
+        if name in self.transfer_methods:
+            spec["source"] = {
+                "training_tasks": self.training_tasks(setting),
+                "signal": asdict(self.meta.signal),
+            }
         return spec
 
     def _meta_spec(self, held_out: SearchSetting) -> dict:
@@ -300,10 +346,7 @@ class TransferJob:
             out_dir / OPTIMA_FILE, pd.DataFrame(optima).to_csv(index=False).encode()
         )
         setup = {
-            "families": {
-                **{n: "baseline" for n in self.baselines},
-                **{n: "meta" for n in self.meta_methods},
-            },
+            "families": {n: self.family(n) for n in self.methods},
             "metad2a": self.metad2a,
             "meta_seeds": self.meta.meta_seeds,
             "protocol": self.settings[0].protocol,
@@ -313,19 +356,26 @@ class TransferJob:
         atomic_write_bytes(out_dir / SETUP_FILE, json.dumps(setup, indent=1).encode())
 
     def _write_ranked(self, out_dir: Path, priors: Mapping[str, Sequence[MetaPrior]]) -> None:
-        """MetaD2A protocol on the priors alone (zero held-out queries)."""
+        """MetaD2A protocol on the priors alone (zero held-out queries).
+
+        ``best_test_acc`` is MetaD2A's own choice among the top-k (the best *test* accuracy:
+        an oracle); ``selected_test_acc`` is the test accuracy of the cell a search could
+        pick, the one with the best held-out validation signal (seed mean).
+        """
         rows = []
         for s in self.settings:
             tables = self.tables[s.dataset]
             test = tables.test[s.test_task]
             for m, prior in enumerate(priors[s.dataset][: self.metad2a["runs"]]):
                 for ranking, keys in ranked_top_k(prior, self.metad2a["top_k"]).items():
+                    picked = keys[np.argmax(tables.signal[keys])]
                     rows.append(
                         {
                             "dataset": s.dataset,
                             "ranking": ranking,
                             "meta_seed": m,
                             "best_test_acc": float(test[keys].max()),
+                            "selected_test_acc": float(test[picked]),
                         }
                     )
         atomic_write_bytes(
@@ -340,13 +390,16 @@ def _run_shard(
     factory: StrategyFactory,
     tables: SettingTables,
     priors: Sequence[MetaPrior] | None,
+    source: TransferSource | None,
     benchmark: Benchmark | None,
     base_seed: int,
 ) -> Path:
     """Worker: the shard's runs, traced with each evaluated cell's test accuracy."""
 
     def make_strategy(run: int, seed: int) -> Strategy:
-        extra = {"prior": priors[run % len(priors)]} if priors is not None else {}
+        extra: dict[str, Any] = {"source": source} if source is not None else {}
+        if priors is not None:
+            extra["prior"] = priors[run % len(priors)]
         return factory(space=tables.space, seed=seed, **extra)
 
     results = run_searches(

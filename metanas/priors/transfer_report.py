@@ -77,6 +77,9 @@ def run_metrics(traces: pd.DataFrame, optima: pd.DataFrame, *, first: int) -> pd
                     "within_0.5_found": hit_05 > 0,
                     "final_test_acc": float(trace["best_test_acc"].iloc[-1]),
                     "first_k_best_test_acc": float(trace["test_acc"].iloc[:first].max()),
+                    "first_k_incumbent_test_acc": float(
+                        trace["best_test_acc"].iloc[: min(first, n)].iloc[-1]
+                    ),
                 }
             )
     return pd.DataFrame(rows)
@@ -151,46 +154,65 @@ def paired_tests(metrics: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _metad2a_row(oracle: np.ndarray, selected: np.ndarray, **fields: object) -> dict:
+    mean, half = mean_ci95(oracle)
+    selected_mean, selected_half = mean_ci95(selected)
+    return {
+        **fields,
+        "runs": oracle.size,
+        "best_test_acc_mean": mean,
+        "ci95": half,
+        "selected_test_acc_mean": selected_mean,
+        "selected_ci95": selected_half,
+    }
+
+
 def metad2a_rows(
     metrics: pd.DataFrame, ranked: pd.DataFrame, setup: dict, families: dict[str, str]
 ) -> pd.DataFrame:
-    """Best test accuracy among top-k cells: ranked by a prior (0 queries) or first k queries."""
+    """Test accuracy from k cells, ranked by a prior (0 queries) or a search's first k.
+
+    Two choices among the k: ``best_test_acc`` (the best *test* accuracy, an oracle, as
+    MetaD2A's code does) and ``selected_test_acc`` (the cell with the best validation
+    signal, what a search could return).
+    """
     spec = setup["metad2a"]
     runs, published, k = int(spec["runs"]), spec.get("published", {}), int(spec["top_k"])
     rows = []
     for (dataset, ranking), group in ranked.groupby(["dataset", "ranking"], sort=False):
-        mean, half = mean_ci95(group["best_test_acc"].to_numpy()[:runs])
-        rows.append(
-            {
-                "dataset": dataset,
-                "method": f"prior_{ranking}",
-                "family": "meta",
-                "cells": f"top-{k} by the meta-learned {ranking}, 0 queries",
-                "runs": min(runs, len(group)),
-                "best_test_acc_mean": mean,
-                "ci95": half,
-            }
-        )
+        rows.append(_metad2a_row(
+            group["best_test_acc"].to_numpy()[:runs],
+            group["selected_test_acc"].to_numpy()[:runs],
+            dataset=dataset,
+            method=f"prior_{ranking}",
+            family="meta",
+            cells=f"top-{k} by the meta-learned {ranking}, 0 queries",
+        ))
     for (dataset, method), group in metrics.groupby(["dataset", "method"], sort=False):
-        first = group.sort_values("run")["first_k_best_test_acc"].to_numpy()[:runs]
-        mean, half = mean_ci95(first)
-        rows.append(
-            {
-                "dataset": dataset,
-                "method": method,
-                "family": families[method],
-                "cells": f"first {k} queries of the search",
-                "runs": first.size,
-                "best_test_acc_mean": mean,
-                "ci95": half,
-            }
-        )
+        group = group.sort_values("run")
+        rows.append(_metad2a_row(
+            group["first_k_best_test_acc"].to_numpy()[:runs],
+            group["first_k_incumbent_test_acc"].to_numpy()[:runs],
+            dataset=dataset,
+            method=method,
+            family=families[method],
+            cells=f"first {k} queries of the search",
+        ))
     out = pd.DataFrame(rows)
     out["metad2a_published"] = out["dataset"].map(lambda d: published.get(d, np.nan))
     return out
 
 
 # -- figures -------------------------------------------------------------------------
+STYLES = {"meta": "-", "transfer": ":", "baseline": "--"}
+
+
+def _colours(families: dict[str, str]) -> dict[str, tuple]:
+    """One colour per method (tab20 holds 20; methods beyond it reuse from the start)."""
+    palette = plt.get_cmap("tab20").colors
+    return {m: palette[i % len(palette)] for i, m in enumerate(families)}
+
+
 def _curves(traces: pd.DataFrame, column: str, length: int) -> np.ndarray:
     """``(runs, length)`` of ``column`` by query, each run held at its last value."""
     out = []
@@ -212,7 +234,7 @@ def plot_curves(
     families: dict[str, str] = setup["families"]
     datasets = list(optima["dataset"])
     fig, axes = plt.subplots(1, len(datasets), figsize=(5.2 * len(datasets), 4.2), squeeze=False)
-    colours = dict(zip(families, plt.get_cmap("tab10").colors, strict=False))
+    colours = _colours(families)
     for ax, dataset in zip(axes[0], datasets, strict=True):
         best = float(optima.set_index("dataset").loc[dataset, "optimum_test_acc"])
         ours = traces[traces["dataset"] == dataset]
@@ -226,7 +248,7 @@ def plot_curves(
             y = best - curves if regret else curves
             mean = y.mean(axis=0)
             sem = y.std(axis=0, ddof=1) / np.sqrt(len(y)) if len(y) > 1 else 0 * mean
-            style = "-" if family == "meta" else "--"
+            style = STYLES[family]
             ax.plot(x, mean, style, color=colours[method], label=f"{method} ({len(y)})")
             ax.fill_between(
                 x,
@@ -263,7 +285,7 @@ def plot_found(
     """Share of runs that have evaluated the optimum, against queries."""
     datasets = list(optima["dataset"])
     fig, axes = plt.subplots(1, len(datasets), figsize=(5.2 * len(datasets), 4.0), squeeze=False)
-    colours = dict(zip(families, plt.get_cmap("tab10").colors, strict=False))
+    colours = _colours(families)
     for ax, dataset in zip(axes[0], datasets, strict=True):
         ours = metrics[metrics["dataset"] == dataset]
         x = np.arange(1, int(ours["queries"].max()) + 1)
@@ -273,7 +295,7 @@ def plot_found(
                 continue
             hit = runs["queries_to_optimum"].to_numpy()[runs["optimum_found"].to_numpy()]
             share = (hit[None, :] <= x[:, None]).sum(axis=1) / len(runs)
-            style = "-" if family == "meta" else "--"
+            style = STYLES[family]
             ax.step(x, share, style, where="post", color=colours[method], label=method)
         ax.set_xlabel("queries")
         ax.set_ylabel("share of runs that evaluated the optimum")
@@ -319,7 +341,7 @@ def part_b_markdown(
 
     Medians are printed with ``:g``: a median of an even count of runs can end in .5.
     """
-    test, k = _test_words(setup), int(setup["metad2a"]["top_k"])
+    test = _test_words(setup)
     budgets = ", ".join(f"{o.dataset} {o.budget_s:,.0f}" for o in optima.itertuples())
     lines = ["## Part B: architecture priors meta-learned from benchmark tables", ""]
     lines += [
@@ -349,7 +371,8 @@ def part_b_markdown(
         "",
         f"Optima ({test}): "
         + ", ".join(
-            f"{o.dataset} {o.optimum_test_acc:.2f} (index {o.optimum_arch_indices.replace(';', ', ')})"
+            f"{o.dataset} {o.optimum_test_acc:.2f} "
+            f"(index {o.optimum_arch_indices.replace(';', ', ')})"
             for o in optima.itertuples()
         )
         + ".",
@@ -380,34 +403,7 @@ def part_b_markdown(
             f"{t.wilcoxon_p_fifth_one_sided:.1e} | {'yes' if t.fifth_claim_met else 'no'} | "
             f"{t.final_test_acc_diff_mean:+.2f} | {t.wilcoxon_p_final_test_acc:.1e} |"
         )
-    published = setup["metad2a"].get("published", {})
-    anchor = (
-        "MetaD2A (Lee et al., ICLR 2021) reports "
-        + " and ".join(f"{v:.2f} ({d})" for d, v in published.items())
-        + ", meta-trained on ImageNet-1k subsets and conditioned on the target dataset; ours "
-        f"is meta-trained on the other `{setup['space']}` tables and sees nothing of the target."
-        if published else "No MetaD2A number was given for these datasets."
-    )
-    interval = "t" if int(setup["metad2a"]["runs"]) < NORMAL_FROM else "normal"
-    lines += [
-        "",
-        "### MetaD2A protocol",
-        "",
-        (
-            f"Best {test} among {k} cells, mean ± 95% CI ({interval}) over runs. "
-            f"`prior_policy` / `prior_predictor`: the {k} cells the meta-learned policy / "
-            "predictor ranks highest, before any query of the held-out dataset (one run = one "
-            f"meta-training seed). Other rows: the first {k} queries of a search. {anchor}"
-        ),
-        "",
-        f"| held out | method | family | {k} cells | runs | best test acc | MetaD2A |",
-        "|---|---|---|---|---:|---|---:|",
-    ]
-    for m in metad2a.itertuples(index=False):
-        lines.append(
-            f"| {m.dataset} | {m.method} | {m.family} | {m.cells} | {m.runs} | "
-            f"{m.best_test_acc_mean:.2f} ± {_fmt(m.ci95)} | {_fmt(m.metad2a_published)} |"
-        )
+    lines += _metad2a_markdown(metad2a, setup)
     lines += [
         "",
         "![headline](transfer_headline.png)",
@@ -418,6 +414,50 @@ def part_b_markdown(
         "",
     ]
     return "\n".join(lines)
+
+
+def _metad2a_markdown(metad2a: pd.DataFrame, setup: dict) -> list[str]:
+    """The MetaD2A-protocol table: the oracle column next to the validation-picked one."""
+    test, k = _test_words(setup), int(setup["metad2a"]["top_k"])
+    published = setup["metad2a"].get("published", {})
+    anchor = (
+        "MetaD2A (Lee et al., ICLR 2021) reports "
+        + " and ".join(f"{v:.2f} ({d})" for d, v in published.items())
+        + ", meta-trained on ImageNet-1k subsets and conditioned on the target dataset; ours "
+        f"is meta-trained on the other `{setup['space']}` tables and sees nothing of the target."
+        if published else "No MetaD2A number was given for these datasets."
+    )
+    interval = "t" if int(setup["metad2a"]["runs"]) < NORMAL_FROM else "normal"
+    lines = [
+        "",
+        "### MetaD2A protocol",
+        "",
+        (
+            f"{test} of one cell out of {k}, mean ± 95% CI ({interval}) over runs. *Oracle*: "
+            f"the best test accuracy among the {k} (as MetaD2A's code picks; it needs the "
+            f"test labels, so it is an upper bound, not a search result). *By validation*: "
+            f"the cell with the best held-out validation signal among the {k}, which a search "
+            f"could return. `prior_policy` / `prior_predictor`: the {k} cells the "
+            "meta-learned policy / predictor ranks highest, before any query of the held-out "
+            f"dataset (one run = one meta-training seed). Other rows: the first {k} queries of "
+            f"a search (`zero_shot`: the {k} best by the training tasks; `hand_prior`: "
+            f"sampled from the fixed hand prior). {anchor}"
+        ),
+        "",
+        (
+            f"| held out | method | family | {k} cells | runs | oracle: best test accuracy "
+            f"among {k} (as MetaD2A's code) | by validation | MetaD2A |"
+        ),
+        "|---|---|---|---|---:|---|---|---:|",
+    ]
+    for m in metad2a.itertuples(index=False):
+        lines.append(
+            f"| {m.dataset} | {m.method} | {m.family} | {m.cells} | {m.runs} | "
+            f"{m.best_test_acc_mean:.2f} ± {_fmt(m.ci95)} | "
+            f"{m.selected_test_acc_mean:.2f} ± {_fmt(m.selected_ci95)} | "
+            f"{_fmt(m.metad2a_published)} |"
+        )
+    return lines
 
 
 def replace_section(text: str, section: str) -> str:

@@ -1,7 +1,7 @@
 """Report section of search jobs: summary, table beside published numbers, plots.
 
-Inputs (written by :class:`metanas.runner.search_job.SearchJob`, found recursively so a
-multirun folder works too): the trace shards, ``settings.json``, and optionally
+Inputs (written by :class:`metanas.runner.search_job.SearchJob`, in the run's out_dir or
+in each job folder of a multirun folder): the trace shards, ``settings.json``, and optionally
 ``published.json``, ``optimum.csv`` and ``notes.md``. Outputs: ``summary.csv`` and
 ``finals.csv`` (one row per run), ``search_curves.png`` (best-so-far test accuracy against
 simulated time, 95% confidence bands) and ``search_finals.png`` (final accuracies).
@@ -23,6 +23,7 @@ from metanas.runner.shard_store import (
     OPTIMUM_FILE,
     PUBLISHED_FILE,
     SETTINGS_FILE,
+    run_folders,
     shard_paths,
 )
 from metanas.runner.summary import RUN_KEYS, rebuild_summary
@@ -46,8 +47,13 @@ def _applies(results_dir: Path) -> bool:
     return bool(shard_paths(results_dir))
 
 
+def _files(results_dir: Path, name: str) -> list[Path]:
+    """``name`` in each run folder of ``results_dir`` (never in other runs nested deeper)."""
+    return [f / name for f in run_folders(results_dir) if (f / name).is_file()]
+
+
 def _json_files(results_dir: Path, name: str) -> list[Any]:
-    return [json.loads(p.read_text()) for p in sorted(results_dir.rglob(name))]
+    return [json.loads(p.read_text()) for p in _files(results_dir, name)]
 
 
 def load_settings(results_dir: Path) -> dict[tuple[str, str], dict[str, Any]]:
@@ -86,8 +92,13 @@ def markdown_table(
     for protocol in dict.fromkeys(c.protocol for c in columns):
         cols = [c for c in columns if c.protocol == protocol]
         pub = published.get(protocol, {})
+        budget_of = {
+            d: spec.get("budget_s", float("nan"))
+            for (p, d), spec in settings.items()
+            if p == protocol
+        }
         budgets = ", ".join(
-            f"{c.dataset} {settings.get((protocol, c.dataset), {}).get('budget_s', float('nan')):,.0f} s"
+            f"{c.dataset} {budget_of.get(c.dataset, float('nan')):,.0f} s"
             for c in cols
             if c.value == "test_acc"
         )
@@ -157,7 +168,7 @@ def curves_on_grid(traces: pd.DataFrame, budgets: dict[tuple[str, str], float]) 
     One ``searchsorted`` over all runs: each run's cumulative cost is shifted by its run
     number times a stride larger than any budget, so runs never interleave.
     """
-    t = traces.sort_values(RUN_KEYS + ["step"], kind="stable")
+    t = traces.sort_values([*RUN_KEYS, "step"], kind="stable")
     run_id = t.groupby(RUN_KEYS, sort=False).ngroup().to_numpy()
     runs = t.drop_duplicates(RUN_KEYS)[["protocol", "dataset", "strategy", "run"]]
     budget = np.array(
@@ -260,7 +271,7 @@ def render(results_dir: Path) -> str:
 
     settings = load_settings(results_dir)
     published = next(iter(_json_files(results_dir, PUBLISHED_FILE)), {})
-    optimum_files = sorted(results_dir.rglob(OPTIMUM_FILE))
+    optimum_files = _files(results_dir, OPTIMUM_FILE)
     optimum = (
         pd.concat([pd.read_csv(p) for p in optimum_files]).drop_duplicates("dataset")
         if optimum_files
@@ -279,7 +290,7 @@ def render(results_dir: Path) -> str:
     plot_curves(grid, panels, optimum, results_dir / CURVES_FILE)
     plot_finals(finals, columns, results_dir / FINALS_PLOT)
 
-    notes = [p.read_text().strip() for p in sorted(results_dir.rglob(NOTES_FILE))]
+    notes = [p.read_text().strip() for p in _files(results_dir, NOTES_FILE)]
     parts = [
         "## Search results",
         "",

@@ -10,6 +10,7 @@ shards are skipped, so the summary ends the same and no row is duplicated.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from metanas.runner.strategy_registry import (
     describe_factory,
 )
 from metanas.runner.summary import rebuild_summary
+from metanas.strategies.base import Strategy
 from tabular_bench.atomic_io import atomic_write_bytes, remove_stale_temporaries
 from tabular_bench.benchmark import Benchmark
 
@@ -135,16 +137,23 @@ class SearchJob:
         }
 
     # -- running -------------------------------------------------------------------
-    def run(self, out_dir: Path) -> None:
-        """Run the missing shards, then rebuild the summary and the report."""
+    def prepare(self, out_dir: Path) -> None:
+        """Accept ``out_dir`` or raise: it must hold no shards of another configuration."""
         out_dir = Path(out_dir)
-        shards = self.plan()
         for setting in self.settings:
             for name in self.strategies:
                 folder = shard_store.ShardKey(setting.protocol, setting.dataset, name, 0, 0).folder
                 shard_store.ensure_spec(out_dir, folder, self.spec(setting, name))
-        shard_store.check_no_overlap(out_dir, [s.key for s in shards])
-        remove_stale_temporaries(out_dir)
+        shard_store.check_no_overlap(out_dir, [s.key for s in self.plan()])
+
+    def run(self, out_dir: Path) -> None:
+        """Run the missing shards, then rebuild the summary and the report."""
+        out_dir = Path(out_dir)
+        self.prepare(out_dir)
+        shards = self.plan()
+        # Only the folders this job writes: other files below out_dir are not ours.
+        for folder in {out_dir, *(out_dir / s.key.folder for s in shards)}:
+            remove_stale_temporaries(folder)
         self._write_meta(out_dir)
 
         todo = [s for s in shards if not (out_dir / s.key.relpath).exists()]
@@ -157,6 +166,7 @@ class SearchJob:
                 self.tables[s.setting.name],
                 self.benchmark if self.tables[s.setting.name].seeded else None,
                 self.base_seed,
+                os.getpid(),
             )
             for s in todo
         )
@@ -242,8 +252,18 @@ def _run_shard(
     tables: SettingTables,
     benchmark: Benchmark | None,
     base_seed: int,
+    parent_pid: int,
 ) -> Path:
-    """Worker: run the shard's runs and store their traces (one atomic file)."""
+    """Worker: run the shard's runs and store their traces (one atomic file).
+
+    :param parent_pid: the job's process; a worker whose parent died stops before its
+        next run and never writes (nobody owns the folder any more).
+    """
+
+    def make_strategy(run: int, seed: int) -> Strategy:
+        exit_if_orphaned(parent_pid)
+        return factory(space=tables.space, seed=seed)
+
     results = run_searches(
         setting,
         tables,
@@ -251,7 +271,18 @@ def _run_shard(
         range(key.first, key.last + 1),
         base_seed=base_seed,
         seed_name=key.strategy,
-        make_strategy=lambda run, seed: factory(space=tables.space, seed=seed),
+        make_strategy=make_strategy,
     )
     frame = trace_frame(setting, key.strategy, tables, results)
+    exit_if_orphaned(parent_pid)
     return shard_store.write_shard(out_dir, key, frame)
+
+
+def exit_if_orphaned(parent_pid: int) -> None:
+    """End this worker process at once if ``parent_pid`` (the job) is no longer its parent.
+
+    A killed parent's loky workers are re-parented; without this they would finish their
+    shard and write it into a folder that a restarted job may be writing too.
+    """
+    if os.getpid() != parent_pid and os.getppid() != parent_pid:
+        os._exit(1)

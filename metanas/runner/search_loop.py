@@ -12,6 +12,7 @@ only to write the traces.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -47,7 +48,11 @@ class SettingTables:
 
 
 def build_tables(benchmark: Benchmark, setting: SearchSetting) -> SettingTables:
-    """Query the whole space for ``setting``; raise if costs are not positive."""
+    """Query the whole space for ``setting``.
+
+    Raises if costs are not positive and finite, or if the budget cannot pay for any cell a
+    strategy might ask first (every run must tell at least one query).
+    """
     keys = np.arange(benchmark.space.size, dtype=np.int64)
     signal_q = {
         "task": setting.search_task,
@@ -77,11 +82,15 @@ def build_tables(benchmark: Benchmark, setting: SearchSetting) -> SettingTables:
         )
         for task in (setting.test_task, *setting.transfer_tasks)
     }
-    if setting.budget_s < cost.min():
+    if setting.budget_s < cost.max():
+        worst = int(cost.argmax())
+        cell = benchmark.space.strings(keys[worst : worst + 1])[0]
         raise ValueError(
-            f"{setting.name}: budget_s={setting.budget_s:g} is below the cheapest query "
-            f"({cost.min():g} simulated s on {setting.search_task!r}); no search could "
-            "evaluate a single cell: raise budget_s"
+            f"{setting.name}: budget_s={setting.budget_s:g} is below the most expensive "
+            f"query ({cost[worst]:g} simulated s for cell {cell} on {setting.search_task!r}; "
+            f"the cheapest costs {cost.min():g} s). A run whose "
+            "first cell costs more than the budget would end with no result and drop out of "
+            f"the summary: raise budget_s to at least {math.ceil(cost.max())}"
         )
     arch_index = np.asarray(benchmark.index_of(keys), dtype=np.int64)
     return SettingTables(benchmark.space, signal, cost, test, arch_index, seeded)

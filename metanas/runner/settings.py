@@ -6,6 +6,7 @@ dataset. The runner validates them against the benchmark before any search start
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +47,11 @@ class SearchSetting:
         if not self.budget_s > 0:
             raise ValueError(
                 f"{self.name}: budget_s must be > 0 simulated seconds, got {self.budget_s}"
+            )
+        if not math.isfinite(self.budget_s):
+            raise ValueError(
+                f"{self.name}: budget_s must be finite, got {self.budget_s}: a search runs "
+                "until its simulated time is spent, so an infinite budget never ends"
             )
         for task in (self.search_task, self.test_task, *self.transfer_tasks):
             if task not in benchmark.tasks:

@@ -56,17 +56,35 @@ def write_shard(root: Path, key: ShardKey, frame: pd.DataFrame) -> Path:
 
 
 def ensure_spec(root: Path, folder: Path, spec: dict[str, Any]) -> None:
-    """Record ``spec`` for a shard folder, or raise if the folder holds another spec."""
+    """Record ``spec`` for a shard folder, or raise naming every setting that differs."""
     path = root / folder / "spec.json"
     text = json.dumps(spec, indent=1, sort_keys=True)
     if path.exists():
-        if json.loads(path.read_text()) != json.loads(text):
+        old, new = json.loads(path.read_text()), json.loads(text)
+        if old != new:
+            changes = "; ".join(
+                f"{key}: {a!r} before, {b!r} now" for key, a, b in _differences(old, new)
+            )
             raise ValueError(
-                f"{path.parent} holds shards from a different configuration "
-                f"(see {path}); use another out_dir=, or delete that folder to start over"
+                f"{path.parent} holds shards from a different configuration ({changes}; "
+                f"see {path}); use another out_dir=, or delete that folder to start over"
             )
         return
     atomic_write_bytes(path, text.encode())
+
+
+def _differences(old: Any, new: Any, prefix: str = "") -> list[tuple[str, Any, Any]]:
+    """(dotted key, old, new) of every leaf that differs between two JSON values."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = []
+        for key in sorted(set(old) | set(new), key=str):
+            where = f"{prefix}.{key}" if prefix else str(key)
+            out += _differences(old.get(key, _MISSING), new.get(key, _MISSING), where)
+        return out
+    return [] if old == new else [(prefix or "spec", old, new)]
+
+
+_MISSING = "(absent)"
 
 
 def existing_ranges(root: Path, folder: Path) -> list[tuple[int, int]]:
@@ -90,9 +108,24 @@ def check_no_overlap(root: Path, keys: list[ShardKey]) -> None:
                 )
 
 
+def run_folders(root: Path) -> list[Path]:
+    """The run folders a results folder stands for: itself if it is a run's out_dir, else
+    its direct subfolders that are (the jobs of a multirun folder).
+
+    Never deeper: a run's out_dir may hold other runs or files, which are not its results.
+    """
+    root = Path(root)
+    if (root / SHARD_DIR).is_dir():
+        return [root]
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if (p / SHARD_DIR).is_dir())
+
+
 def shard_paths(root: Path) -> list[Path]:
-    """Every complete shard below ``root`` (recursively, so a multirun folder works too)."""
-    return sorted(p for p in root.rglob("runs_*.parquet") if SHARD_DIR in p.parts)
+    """Every complete shard of the run folders of ``root`` (see :func:`run_folders`)."""
+    pattern = f"{SHARD_DIR}/*/*/*/runs_*.parquet"
+    return sorted(p for folder in run_folders(root) for p in folder.glob(pattern))
 
 
 def merge_json_list(path: Path, entries: list[dict[str, Any]], key: tuple[str, ...]) -> None:
@@ -108,7 +141,7 @@ def merge_json_list(path: Path, entries: list[dict[str, Any]], key: tuple[str, .
 
 
 def read_shards(root: Path) -> pd.DataFrame:
-    """All traces below ``root`` (searched recursively, so a multirun folder works too)."""
+    """All traces of the run folders of ``root`` (a run's out_dir or a multirun folder)."""
     paths = shard_paths(root)
     if not paths:
         raise FileNotFoundError(f"no search shards below {root} (expected {SHARD_DIR}/...)")

@@ -31,16 +31,16 @@ def final_rows(traces: pd.DataFrame) -> pd.DataFrame:
     dropped.
     """
     traces = traces.drop_duplicates()
-    counts = traces.groupby(RUN_KEYS + ["step"], sort=False).size()
+    counts = traces.groupby([*RUN_KEYS, "step"], sort=False).size()
     if (counts > 1).any():
         dup = counts[counts > 1].index[0]
         raise ValueError(
-            f"run {dict(zip(RUN_KEYS + ['step'], dup))} appears with different traces: the "
+            f"run {dict(zip([*RUN_KEYS, 'step'], dup))} appears with different traces: the "
             "folder mixes runs of different configurations; report them separately"
         )
     last = traces.loc[traces.groupby(RUN_KEYS, sort=False)["step"].idxmax()]
     last = last.assign(queries=last["step"] + 1).rename(columns={"cum_cost": "spent_s"})
-    keep = RUN_KEYS + ["seed", "queries", "spent_s", "best_signal", "best_arch_index"]
+    keep = [*RUN_KEYS, "seed", "queries", "spent_s", "best_signal", "best_arch_index"]
     return last[keep + test_columns(traces)].sort_values(RUN_KEYS).reset_index(drop=True)
 
 

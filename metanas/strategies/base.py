@@ -3,7 +3,11 @@
 A strategy proposes cells (:meth:`Strategy.ask`) and learns from the validation signal
 the runner reports back (:meth:`Strategy.tell`). It owns its ``numpy.random.Generator``,
 and knows nothing of benchmarks, budgets, Hydra or test accuracy: the runner owns all of
-those. Objectives are maximised (accuracies in percent).
+those. Objectives are maximised (every table metric is stored so that higher is better).
+
+A proposal outside the space (a sampler drawing every position independently, in a space
+where not every code is a member) is replaced by the space's nearest member
+(:meth:`SearchSpace.nearest`); the trial carries the member actually evaluated.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tabular_bench.spaces import CellSearchSpace
+from tabular_bench.spaces import SearchSpace
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,20 +33,22 @@ class Trial:
 class Strategy(ABC):
     """Base class: subclasses implement :meth:`_propose` and :meth:`_observe`."""
 
-    def __init__(self, space: CellSearchSpace, *, seed: int) -> None:
+    def __init__(self, space: SearchSpace, *, seed: int) -> None:
         self.space = space
         self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.history: list[tuple[Trial, float]] = []
         self._asked = 0
         self._pending: dict[int, Trial] = {}
-        # Python ints: ask() runs millions of times per reproduction, numpy scalars cost more.
-        self._radix = [space.num_ops**e for e in range(space.num_edges - 1, -1, -1)]
+        self._key_of = space.key_of  # bound once: ask() runs millions of times
 
     def ask(self) -> Trial:
-        """Propose the next cell to evaluate."""
+        """Propose the next architecture to evaluate."""
         code = tuple(np.asarray(self._propose()).tolist())
-        key = sum(c * r for c, r in zip(code, self._radix, strict=True))
+        key = self._key_of(code)
+        if key is None:
+            code = tuple(self.space.nearest(code).tolist())
+            key = self._key_of(code)
         trial = Trial(self._asked, code, key)
         self._pending[trial.number] = trial
         self._asked += 1

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from tabular_bench.spaces import CellSearchSpace
+from tabular_bench.spaces import SearchSpace
 
 
 class BlockDraws:
     """Uniform codes of ``space`` and uniform indices, pre-drawn ``block`` at a time."""
 
-    def __init__(self, space: CellSearchSpace, rng: np.random.Generator, block: int = 256) -> None:
+    def __init__(self, space: SearchSpace, rng: np.random.Generator, block: int = 256) -> None:
         self._space = space
         self._rng = rng
         self._block = block

@@ -8,7 +8,8 @@ first value. Cells from earlier walks may be proposed again (as in NASLib).
 
 The move is decided only when the centre and its whole neighbourhood have been told. If the
 runner asks while that decision still waits for results, the strategy proposes a uniform
-random cell whose result does not enter the walk.
+random cell whose result does not enter the walk. A cell without neighbours (possible in a
+subset space, e.g. a table's measured networks) is a local optimum.
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ import numpy as np
 
 from metanas.strategies.base import Strategy, Trial
 from metanas.strategies.block_draws import BlockDraws
-from tabular_bench.spaces import CellSearchSpace
+from tabular_bench.spaces import SearchSpace
 
 
 class LocalSearch(Strategy):
     """Best-improvement hill climbing over mutation neighbourhoods, restarted at optima."""
 
-    def __init__(self, space: CellSearchSpace, *, seed: int) -> None:
+    def __init__(self, space: SearchSpace, *, seed: int) -> None:
         super().__init__(space, seed=seed)
         self.restarts = 0
         self._draws = BlockDraws(space, self.rng)
@@ -84,8 +85,8 @@ class LocalSearch(Strategy):
     def _decide(self) -> None:
         """Move to the best improving neighbour, or end the walk at a local optimum."""
         values = self._walk_values
-        best_key = max(self._walk_neighbours, key=values.__getitem__)
-        if values[best_key] > values[self._centre]:
+        best_key = max(self._walk_neighbours, key=values.__getitem__, default=None)
+        if best_key is not None and values[best_key] > values[self._centre]:
             self._centre = best_key
             self._enqueue_neighbours(self.space.code(best_key))
             if self._queue:

@@ -23,13 +23,13 @@ import numpy as np
 import optuna
 
 from metanas.strategies.base import Strategy, Trial
-from tabular_bench.spaces import CellSearchSpace
+from tabular_bench.spaces import SearchSpace
 
 
 class OptunaStrategy(Strategy):
     """Adapter that drives an Optuna sampler through ``Study.ask`` / ``Study.tell``."""
 
-    def __init__(self, space: CellSearchSpace, *, seed: int) -> None:
+    def __init__(self, space: SearchSpace, *, seed: int) -> None:
         super().__init__(space, seed=seed)
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         choices = tuple(range(space.num_ops))
@@ -70,7 +70,7 @@ class TPE(OptunaStrategy):
 
     def __init__(
         self,
-        space: CellSearchSpace,
+        space: SearchSpace,
         *,
         seed: int,
         n_startup_trials: int = 10,
@@ -97,7 +97,7 @@ class GaussianProcessBO(OptunaStrategy):
     :param n_startup_trials: random trials before the GP is used (Optuna: 10).
     """
 
-    def __init__(self, space: CellSearchSpace, *, seed: int, n_startup_trials: int = 10) -> None:
+    def __init__(self, space: SearchSpace, *, seed: int, n_startup_trials: int = 10) -> None:
         self.n_startup_trials = n_startup_trials
         super().__init__(space, seed=seed)
 

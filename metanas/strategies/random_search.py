@@ -13,13 +13,13 @@ import numpy as np
 
 from metanas.strategies.base import Strategy, Trial
 from metanas.strategies.block_draws import BlockDraws
-from tabular_bench.spaces import CellSearchSpace
+from tabular_bench.spaces import SearchSpace
 
 
 class RandomSearch(Strategy):
     """Uniform sampling with replacement over the cells of ``space``."""
 
-    def __init__(self, space: CellSearchSpace, *, seed: int) -> None:
+    def __init__(self, space: SearchSpace, *, seed: int) -> None:
         super().__init__(space, seed=seed)
         self._draws = BlockDraws(space, self.rng)
 

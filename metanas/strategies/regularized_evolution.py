@@ -9,7 +9,7 @@ results.
 
 Difference from NB201: their mutation picks a node, then one of its incoming edges, so edge
 ``1<-0`` is mutated with probability 1/3 and each of node 3's edges with 1/9; here the edge is
-uniform (:meth:`CellSearchSpace.mutate`), which needs no graph structure and is Real et al.'s
+uniform (:meth:`SearchSpace.mutate`), which needs no graph structure and is Real et al.'s
 rule.
 """
 
@@ -21,7 +21,7 @@ import numpy as np
 
 from metanas.strategies.base import Strategy, Trial
 from metanas.strategies.block_draws import BlockDraws
-from tabular_bench.spaces import CellSearchSpace
+from tabular_bench.spaces import SearchSpace
 
 
 class RegularizedEvolution(Strategy):
@@ -33,7 +33,7 @@ class RegularizedEvolution(Strategy):
 
     def __init__(
         self,
-        space: CellSearchSpace,
+        space: SearchSpace,
         *,
         seed: int,
         population_size: int = 10,

@@ -6,7 +6,8 @@ per-call overhead would dominate:
 
 * logits start at ``init_std * N(0, 1)`` (NB201: 1e-3), the policy is their row softmax and
   every edge is sampled independently;
-* the reward is the told validation signal as is (accuracy in percent);
+* the reward is the told validation signal as is (NB201: accuracy in percent), so its
+  scale sets the step size's meaning: normalise signals of other units before telling;
 * the baseline is a bias-corrected exponential moving average of rewards (momentum 0.9),
   updated with the new reward *before* the advantage ``reward - baseline`` is taken, so the
   first update has zero advantage, as in NB201;
@@ -14,7 +15,9 @@ per-call overhead would dominate:
   (0.9, 0.999), eps 1e-8: torch's defaults, which NB201 uses), with torch's update rule.
 
 If results arrive after further asks, the score function is taken at the policy current when
-the result arrives; with NB201's sequential ask/tell that is the sampling policy.
+the result arrives; with NB201's sequential ask/tell that is the sampling policy. In a
+space where a sampled code may not be a member, the score function is taken at the member
+evaluated in its place (the trial's code).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from metanas.strategies.base import Strategy, Trial
-from tabular_bench.spaces import CellSearchSpace
+from tabular_bench.spaces import SearchSpace
 
 
 class Reinforce(Strategy):
@@ -37,7 +40,7 @@ class Reinforce(Strategy):
 
     def __init__(
         self,
-        space: CellSearchSpace,
+        space: SearchSpace,
         *,
         seed: int,
         learning_rate: float = 0.01,

@@ -1,6 +1,6 @@
 """Convert a published benchmark file into our HDF5 table.
 
-Usage: ``python -m tabular_bench.importers {nb201-csv,nats} SRC DST.h5``
+Usage: ``python -m tabular_bench.importers NAME SRC DST.h5`` (``NAME`` from ``IMPORTERS``)
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from tabular_bench.store import write_table
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tabular_bench.importers", description=__doc__)
     parser.add_argument("source", choices=sorted(IMPORTERS), help="format of SRC")
-    parser.add_argument("src", help="nb201_all.csv.gz, or a NATS-tss-v1_0-3ffb9-simple directory")
+    parser.add_argument(
+        "src", help="source file or folder (e.g. nb201_all.csv.gz, zc_transbench101_micro.json)"
+    )
     parser.add_argument("dst", help="HDF5 table to write (atomically)")
     args = parser.parse_args(argv)
     start = time.perf_counter()

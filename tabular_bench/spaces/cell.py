@@ -1,12 +1,8 @@
 """A cell search space: every edge of a fixed DAG picks one of a few operations.
 
-Architectures travel through the project in two forms:
-
-* a *code*: ``np.ndarray`` of ``num_edges`` small ints, one operation index per edge;
-* a *key*: the code read as a mixed-radix integer (``0 <= key < size``), so a whole
-  space indexes a flat array and history look-ups are integer compares.
-
-Strategies work on codes and keys only; they never see a benchmark table.
+Every code is a member, and its key is the code read as a mixed-radix integer
+(``0 <= key < size``), so a whole space indexes a flat array and history look-ups are
+integer compares. Strategies work on codes and keys only; they never see a benchmark table.
 """
 
 from __future__ import annotations
@@ -16,19 +12,27 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tabular_bench.spaces.base import SearchSpace
+
 
 @dataclass(frozen=True)
-class CellSearchSpace:
-    """Product space ``ops ** edges``; subclasses add naming and graph semantics."""
+class CellSearchSpace(SearchSpace):
+    """Product space ``ops ** edges``; subclasses add naming and graph semantics.
+
+    The generic string joins the op names with ``|``; named spaces override it.
+    """
 
     name: str
     op_names: tuple[str, ...]
     num_edges: int
     _radix: np.ndarray = field(init=False, repr=False, compare=False)
+    _radix_list: list[int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         powers = self.num_ops ** np.arange(self.num_edges - 1, -1, -1, dtype=np.int64)
         object.__setattr__(self, "_radix", powers)
+        # Python ints: key_of runs once per ask, millions of times per reproduction.
+        object.__setattr__(self, "_radix_list", powers.tolist())
 
     @property
     def num_ops(self) -> int:
@@ -37,6 +41,31 @@ class CellSearchSpace:
     @property
     def size(self) -> int:
         return self.num_ops**self.num_edges
+
+    @property
+    def op_cost_order(self) -> tuple[int, ...]:
+        """Declared op order (a generic space knows no costs; named spaces override)."""
+        return tuple(range(self.num_ops))
+
+    def key_of(self, code: tuple[int, ...]) -> int | None:
+        """Mixed-radix key; every in-range code is a member (callers pass valid choices)."""
+        return sum(c * r for c, r in zip(code, self._radix_list, strict=True))
+
+    def nearest(self, code: tuple[int, ...]) -> np.ndarray:
+        """The code itself: every code is a member."""
+        return self.validate_code(code)
+
+    def to_string(self, code: np.ndarray | tuple[int, ...]) -> str:
+        return "|".join(self.op_names[i] for i in self.validate_code(code))
+
+    def from_string(self, arch: str) -> np.ndarray:
+        parts = arch.split("|") if isinstance(arch, str) else []
+        if len(parts) != self.num_edges or any(p not in self.op_names for p in parts):
+            raise ValueError(
+                f"a {self.name} string is {self.num_edges} op names joined by '|' "
+                f"(ops {', '.join(self.op_names)}), got {arch!r}"
+            )
+        return np.array([self.op_names.index(p) for p in parts], dtype=np.int64)
 
     # -- code <-> key ---------------------------------------------------------------
     def key(self, code: np.ndarray | tuple[int, ...]) -> int:
@@ -47,41 +76,10 @@ class CellSearchSpace:
         """Vectorised :meth:`key` for codes shaped ``(n, num_edges)``."""
         return self._validate_codes(codes, lambda: f"{self.name} codes") @ self._radix
 
-    def code(self, key: int) -> np.ndarray:
-        """Code of one key."""
-        return self.codes(np.asarray([key]))[0]
-
     def codes(self, keys: np.ndarray) -> np.ndarray:
         """Vectorised :meth:`code`; returns ``(n, num_edges)`` int64."""
         keys = self.validate_keys(keys)
         return (keys[:, None] // self._radix[None, :]) % self.num_ops
-
-    def validate_keys(self, keys: np.ndarray | int) -> np.ndarray:
-        """``keys`` as an int64 array of the same shape, or a ``ValueError`` naming the fix.
-
-        Keys are whole numbers in ``[0, size)``; float keys are refused rather than
-        truncated (a float key is a bug upstream, e.g. a NaN-filled or averaged array).
-        """
-        arr = np.asarray(keys)
-        if arr.size == 0:
-            return arr.astype(np.int64)
-        if arr.dtype.kind not in "iu":
-            raise ValueError(
-                f"architecture keys are integers, got dtype {arr.dtype} ({arr.ravel()[:5]}): "
-                f"pass integer keys, e.g. space.keys(codes)"
-            )
-        arr = arr.astype(np.int64)
-        bad = (arr < 0) | (arr >= self.size)
-        if bad.any():
-            raise ValueError(
-                f"architecture keys lie in [0, {self.size}) for space {self.name!r}, "
-                f"got {arr[bad][:5].tolist()}"
-            )
-        return arr
-
-    def all_codes(self) -> np.ndarray:
-        """Every code of the space in key order."""
-        return self.codes(np.arange(self.size))
 
     def validate_code(self, code: np.ndarray | tuple[int, ...]) -> np.ndarray:
         """Return ``code`` as an int64 array or raise a ``ValueError`` that names the fix."""
@@ -91,14 +89,6 @@ class CellSearchSpace:
                 f"a {self.name} code has {self.num_edges} integer op indices, got {code!r}"
             )
         return self._validate_codes(arr, lambda: f"code {code!r}")
-
-    def official_index(self, keys: np.ndarray | int) -> np.ndarray:
-        """Index of each key in the space's published order (int64, same shape).
-
-        A space without a published order numbers its cells by key, so the key is the
-        index; :class:`~tabular_bench.spaces.NB201Space` overrides this with NB201's order.
-        """
-        return self.validate_keys(keys)
 
     def _validate_codes(self, codes: np.ndarray, what: Callable[[], str]) -> np.ndarray:
         """Codes as int64, or a ``ValueError``; ``what()`` names them, built only on error
@@ -148,10 +138,3 @@ class CellSearchSpace:
         child[edge] = (child[edge] + shift) % self.num_ops
         return child
 
-    # -- encodings for predictors ---------------------------------------------------
-    def one_hot(self, codes: np.ndarray) -> np.ndarray:
-        """One-hot encoding, ``(n, num_edges * num_ops)`` float32."""
-        codes = np.atleast_2d(np.asarray(codes, dtype=np.int64))
-        out = np.zeros((codes.shape[0], self.num_edges, self.num_ops), dtype=np.float32)
-        np.put_along_axis(out, codes[:, :, None], 1.0, axis=2)
-        return out.reshape(codes.shape[0], -1)

@@ -57,6 +57,11 @@ class NB201Space(CellSearchSpace):
     op_names: tuple[str, ...] = OP_NAMES
     num_edges: int = len(EDGES)
 
+    @property
+    def op_cost_order(self) -> tuple[int, ...]:
+        """none, skip_connect, avg_pool_3x3 (no parameters), nor_conv_1x1, nor_conv_3x3."""
+        return (0, 1, 4, 2, 3)
+
     # -- official strings -----------------------------------------------------------
     def to_string(self, code: np.ndarray | tuple[int, ...]) -> str:
         """Official architecture string of one code."""
@@ -169,6 +174,11 @@ class NB201Space(CellSearchSpace):
         return _smallest_key_per_class(map(_function_form, self.all_codes().tolist()))
 
     # -- encodings for predictors -----------------------------------------------------
+    def features(self, codes: np.ndarray) -> np.ndarray:
+        """One-hot and path encodings side by side (``num_edges * num_ops`` + paths)."""
+        codes = np.atleast_2d(np.asarray(codes, dtype=np.int64))
+        return np.hstack([self.one_hot(codes), self.path_encoding(codes)])
+
     @property
     def path_encoding_size(self) -> int:
         """Number of possible op sequences on input-to-output paths (none excluded)."""

@@ -1,7 +1,7 @@
-"""A performance predictor over NB201 cells: gradient-boosted trees on cell encodings.
+"""A performance predictor over a space's architectures: gradient-boosted trees on encodings.
 
-Features are the one-hot code (30) and the BANANAS path encoding (84) of
-:class:`~tabular_bench.spaces.NB201Space`. The model is scikit-learn's
+Features are the space's predictor encoding (:meth:`SearchSpace.features`; for NB201 the
+one-hot code (30) and the BANANAS path encoding (84)). The model is scikit-learn's
 ``GradientBoostingRegressor``: on a few hundred cells, tree ensembles on these encodings
 are among the strongest cheap NB201 predictors (White et al., "How powerful are
 performance predictors in NAS?", NeurIPS 2021), and need no GPU or tuning loop.
@@ -14,20 +14,25 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import kendalltau, spearmanr
 
-from tabular_bench.spaces.nb201 import NB201
+from tabular_bench.spaces import NB201, SearchSpace
 
 
-def features(codes: np.ndarray) -> np.ndarray:
-    """One-hot and path encodings side by side, ``(n, 114)``."""
-    codes = np.atleast_2d(np.asarray(codes, dtype=np.int64))
-    return np.hstack([NB201.one_hot(codes), NB201.path_encoding(codes)])
+def features(codes: np.ndarray, space: SearchSpace = NB201) -> np.ndarray:
+    """The space's predictor encoding of ``codes`` (NB201: one-hot and paths, ``(n, 114)``)."""
+    return space.features(np.atleast_2d(np.asarray(codes, dtype=np.int64)))
 
 
 @dataclass
 class CellPredictor:
-    """Predicts one objective of a cell from its code; fitted by :meth:`fit`."""
+    """Predicts one objective of an architecture from its code; fitted by :meth:`fit`.
+
+    Predictions are clipped to the range of the training values: trees cannot leave it
+    anyway, and a clip states that a surrogate never invents a better network than any
+    it was shown.
+    """
 
     seed: int = 0
+    space: SearchSpace = NB201
     n_estimators: int = 400
     learning_rate: float = 0.05
     max_depth: int = 4
@@ -45,13 +50,14 @@ class CellPredictor:
             max_depth=self.max_depth,
             subsample=self.subsample,
             random_state=self.seed,
-        ).fit(features(codes), values)
+        ).fit(features(codes, self.space), values)
+        self._range = (float(values.min()), float(values.max()))
         return self
 
     def predict(self, codes: np.ndarray) -> np.ndarray:
         if not hasattr(self, "_model"):
             raise RuntimeError("call fit() before predict()")
-        return self._model.predict(features(codes))
+        return np.clip(self._model.predict(features(codes, self.space)), *self._range)
 
 
 def rank_correlations(true: np.ndarray, predicted: np.ndarray) -> tuple[float, float]:

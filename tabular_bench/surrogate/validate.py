@@ -3,6 +3,12 @@
 ``python -m tabular_bench.surrogate.validate --fraction 0.05 --seed 0 --out
 results/surrogate/nb201_surrogate.csv`` fits on 5% of the NAS-Bench-201 cells and reports
 Kendall tau and Spearman rho on the other 95%, per task and metric, at 200 epochs.
+Any importer's table works the same way, e.g. TransNAS-Bench-101 micro, each task's search
+metric only, fitted on 80% of the measured cells::
+
+    python -m tabular_bench.surrogate.validate --importer naslib-zc-transnas-micro \
+        --src transnas101/zc_transbench101_micro.json --fraction 0.8 --metrics first \
+        --out results/transnas101/surrogate_micro.csv
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tabular_bench.spaces.nb201 import NB201
+from tabular_bench.spaces import SearchSpace, space_named
 from tabular_bench.store import Table
 from tabular_bench.surrogate.model import CellPredictor, rank_correlations
 
@@ -28,18 +34,33 @@ def split_cells(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndar
     return np.sort(order[:cut]), np.sort(order[cut:])
 
 
-def validate(table: Table, *, fraction: float, seed: int, fidelity: int) -> list[dict]:
-    """One row per (task, metric): training size, held-out size, tau, rho."""
+def validate(
+    table: Table,
+    *,
+    fraction: float,
+    seed: int,
+    fidelity: int | None,
+    space: SearchSpace | None = None,
+    first_metric_only: bool = False,
+) -> list[dict]:
+    """One row per (task, metric): training size, held-out size, tau, rho.
+
+    :param fidelity: ``None`` takes each task's last fidelity.
+    :param first_metric_only: only each task's first metric (the importers' search metric).
+    """
+    space = space_named(table.space) if space is None else space
     train, held_out = split_cells(table.num_archs, fraction, seed)
     rows = []
     for name, task in table.tasks.items():
-        mean = task.seed_mean()[:, task.fidelities.index(fidelity)]
-        for m, metric in enumerate(task.metrics):
+        at = task.fidelities[-1] if fidelity is None else fidelity
+        mean = task.seed_mean()[:, task.fidelities.index(at)]
+        for m, metric in enumerate(task.metrics[:1] if first_metric_only else task.metrics):
             y = mean[:, m]
             fit_rows, test_rows = train[np.isfinite(y[train])], held_out[np.isfinite(y[held_out])]
-            predictor = CellPredictor(seed=seed).fit(table.codes[fit_rows], y[fit_rows])
+            predictor = CellPredictor(seed=seed, space=space).fit(table.codes[fit_rows],
+                                                                  y[fit_rows])
             tau, rho = rank_correlations(y[test_rows], predictor.predict(table.codes[test_rows]))
-            rows.append({"task": name, "metric": metric, "fidelity": fidelity, "fraction": fraction,
+            rows.append({"task": name, "metric": metric, "fidelity": at, "fraction": fraction,
                              "seed": seed, "n_train": len(fit_rows), "n_test": len(test_rows),
                              "kendall_tau": round(tau, 4), "spearman_rho": round(rho, 4)})
     return rows
@@ -51,16 +72,24 @@ def main() -> None:
                         help="a .h5 table; default the NB201 table of the data directory")
     parser.add_argument("--fraction", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--fidelity", type=int, default=200)
+    parser.add_argument("--importer", default=None,
+                        help="an IMPORTERS name; reads --src through it instead of --table")
+    parser.add_argument("--src", default=None, help="source file of --importer")
+    parser.add_argument("--fidelity", type=int, default=None,
+                        help="default: each task's last fidelity (NB201: 200)")
+    parser.add_argument("--metrics", choices=["all", "first"], default="all",
+                        help="first: each task's search metric only")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    from tabular_bench.loaders import nb201
+    from tabular_bench.loaders import imported, nb201
 
     start = time.perf_counter()
-    table = nb201(args.table).table
-    if table.space != NB201.name:
-        raise ValueError(f"the surrogate covers the nb201 space, not {table.space!r}")
-    rows = validate(table, fraction=args.fraction, seed=args.seed, fidelity=args.fidelity)
+    if args.importer is not None:
+        table = imported(args.importer, args.src).table
+    else:
+        table = nb201(args.table).table
+    rows = validate(table, fraction=args.fraction, seed=args.seed, fidelity=args.fidelity,
+                    first_metric_only=args.metrics == "first")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))

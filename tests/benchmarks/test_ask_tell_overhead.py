@@ -47,7 +47,9 @@ def test_ask_tell_overhead(benchmark, name: str) -> None:
     rs_us = _us_per_pair(factories["rs"], pairs, repeats)
     benchmark.pedantic(_loop, args=(factories[name], pairs), rounds=repeats, iterations=1)
     us = _us_per_pair(factories[name], pairs, repeats)
-    benchmark.extra_info.update(us_per_ask_tell=us, rs_us_per_ask_tell=rs_us, ratio_to_rs=us / rs_us)
+    benchmark.extra_info.update(
+        us_per_ask_tell=us, rs_us_per_ask_tell=rs_us, ratio_to_rs=us / rs_us
+    )
     print(f"\n{name}: {us:.1f} us per ask+tell; rs {rs_us:.1f} us; ratio {us / rs_us:.2f}")
     assert us > 0
 

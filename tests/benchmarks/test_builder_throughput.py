@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tabular_bench.build.throughput import Setting, images_per_s, make_step
+from tabular_bench.builder.throughput import Setting, images_per_s, make_step
 
 TINY = Setting(channels=4, cells_per_stage=1, side=16, batch=32, models=4)
 

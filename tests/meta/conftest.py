@@ -1,4 +1,4 @@
-"""Tiny synthetic episodes and pools for the meta-learner unit tests of mechanics (never for reported numbers)."""
+"""Tiny synthetic episodes and pools for unit tests of mechanics (never for reported numbers)."""
 
 from __future__ import annotations
 

@@ -104,7 +104,7 @@ def test_other_settings_in_the_same_folder_are_refused(synthetic_tasks, tmp_path
              learner=partial(MAML, inner_lr=0.4, test_steps=2)).run(tmp_path)
     _job(synthetic_tasks, "maml", iterations=2).run(tmp_path)  # finish the run
     # A finished run is no excuse either: its summary would be reported as the other one.
-    with pytest.raises(ValueError, match="differing: seed;.*another out_dir="):
+    with pytest.raises(ValueError, match=r"differing: seed;.*another out_dir="):
         _job(synthetic_tasks, "maml", iterations=2, seed=1).run(tmp_path)
     with pytest.raises(ValueError, match="differing: data;"):
         _job(type(synthetic_tasks)(seed=1), "maml", iterations=2).run(tmp_path)
@@ -116,7 +116,7 @@ def test_other_settings_in_the_same_folder_are_refused(synthetic_tasks, tmp_path
 def test_outputs_without_a_settings_record_are_refused(synthetic_tasks, tmp_path) -> None:
     _job(synthetic_tasks, "maml", iterations=2).run(tmp_path)
     (tmp_path / "job_settings.json").unlink()
-    with pytest.raises(ValueError, match="checkpoint.pt, summary.csv but no job_settings.json"):
+    with pytest.raises(ValueError, match=r"checkpoint.pt, summary.csv but no job_settings.json"):
         _job(synthetic_tasks, "maml", iterations=2).run(tmp_path)
 
 
@@ -127,17 +127,108 @@ def test_episode_shape_the_split_cannot_serve_fails_before_training(synthetic_ta
         _job(synthetic_tasks, "maml", shots=4, test_queries=3)
 
 
-@pytest.mark.parametrize("experiment", sorted(
-    p.stem for p in (EXPERIMENTS / "experiment").glob("omniglot_*.yaml")
-    if p.stem.split("_")[1] in ("maml", "fomaml", "reptile")
-))
+FEWSHOT_METHODS = ("maml", "fomaml", "reptile")
+
+
+def _parts(experiment: str) -> tuple[str, str, str]:
+    """(dataset, method, setting) of ``<dataset>_<method>_<setting>[_cpu]``."""
+    dataset, method, setting = experiment.removesuffix("_cpu").rsplit("_", 2)
+    return dataset, method, setting
+
+
+FEWSHOT_EXPERIMENTS = sorted(
+    p.stem for p in (EXPERIMENTS / "experiment").glob("*_*_*.yaml")
+    if p.stem.removesuffix("_cpu").count("_") >= 2
+    and _parts(p.stem)[:2] in {(d, m) for d in ("omniglot", "cifar_fs", "fc100")
+                               for m in FEWSHOT_METHODS}
+)
+
+
+@pytest.mark.parametrize("experiment", FEWSHOT_EXPERIMENTS)
 def test_experiment_configs_compose_and_build_their_learner(experiment: str) -> None:
     with initialize_config_dir(config_dir=str(EXPERIMENTS), version_base="1.3"):
         cfg = compose(config_name="config", overrides=[f"experiment={experiment}"])
     job = cfg.job
+    dataset, method, setting = _parts(experiment)
     assert job._target_ == "metanas.meta.job.MetaTrainJob"
-    assert job.tasks._target_.startswith("tasks.omniglot.")
+    assert job.tasks._target_.startswith(
+        "tasks.omniglot." if dataset == "omniglot" else "tasks.cifar.")
     learner = instantiate(job.learner)(instantiate(job.backbone)(job.ways))
-    method, setting = experiment.split("_")[1:3]
     assert learner.name == method
     assert f"{job.ways}w{job.shots}s" == setting
+    # A published number inherited from another protocol's config would be reported
+    # beside the wrong run: each config names its own (or none).
+    if cfg.published is not None:
+        assert (cfg.published.method, cfg.published.dataset, cfg.published.setting) == (
+            method, dataset, setting)
+        assert 0 < cfg.published.acc <= 100 and cfg.published.source
+    if experiment.endswith("_cpu"):
+        assert cfg.published is None
+
+
+def test_every_few_shot_method_has_its_configs() -> None:
+    settings = {_parts(e) for e in FEWSHOT_EXPERIMENTS}
+    for method in FEWSHOT_METHODS:
+        for s in ("5w1s", "5w5s", "20w1s", "20w5s"):
+            assert ("omniglot", method, s) in settings
+        for dataset in ("cifar_fs", "fc100"):
+            assert {(dataset, method, "5w1s"), (dataset, method, "5w5s")} <= settings
+
+
+def test_log_is_complete_after_a_kill_between_final_checkpoint_and_log(
+    synthetic_tasks, tmp_path, monkeypatch
+) -> None:
+    from metanas.meta import training
+
+    write = training.atomic_write_text
+
+    def dies_writing_the_final_log(path, text):
+        if Path(path).name == training.LOG_FILE and "\n6," in text:
+            raise _Killed  # the checkpoint at iteration 6 is on disk, its log is not
+        write(path, text)
+
+    monkeypatch.setattr(training, "atomic_write_text", dies_writing_the_final_log)
+    with pytest.raises(_Killed):
+        _job(synthetic_tasks, "maml").run(tmp_path)
+    monkeypatch.setattr(training, "atomic_write_text", write)
+    _job(synthetic_tasks, "maml").run(tmp_path)
+    assert [r["iteration"] for r in _rows(tmp_path / "train_log.csv")] == ["2", "4", "6"]
+
+
+@pytest.mark.parametrize("method", ["maml", "reptile"])
+def test_curve_is_resumable_and_leaves_training_unchanged(synthetic_tasks, tmp_path, method):
+    plain = _job(synthetic_tasks, method)
+    plain.run(tmp_path / "plain")
+    curved = dict(eval_every=3, eval_episodes=4)
+    straight = _job(synthetic_tasks, method, **curved)
+    straight.run(tmp_path / "straight")
+    for name, p in plain.learner.model.named_parameters():
+        assert torch.equal(p, dict(straight.learner.model.named_parameters())[name]), name
+    rows = _rows(tmp_path / "straight" / "curve.csv")
+    assert [r["iteration"] for r in rows] == ["0", "3", "6"]
+    assert all(0 <= float(r["acc"]) <= 100 and float(r["ci95"]) >= 0 for r in rows)
+    times = [float(r["train_time_s"]) for r in rows]
+    assert times[0] < times[1] < times[2]
+
+    killed = _job(synthetic_tasks, method, **curved)
+    step, calls = killed.learner.meta_train_step, []
+
+    def dies_at_fifth_iteration(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 5:
+            raise _Killed
+        return step(*args, **kwargs)
+
+    killed.learner.meta_train_step = dies_at_fifth_iteration
+    with pytest.raises(_Killed):
+        killed.run(tmp_path / "resumed")
+    assert [r["iteration"] for r in _rows(tmp_path / "resumed" / "curve.csv")] == ["0", "3"]
+    _job(synthetic_tasks, method, **curved).run(tmp_path / "resumed")
+    resumed = _rows(tmp_path / "resumed" / "curve.csv")
+    assert [(r["iteration"], r["acc"], r["ci95"]) for r in resumed] == [
+        (r["iteration"], r["acc"], r["ci95"]) for r in rows]
+
+
+def test_curve_on_a_missing_split_fails_before_training(synthetic_tasks) -> None:
+    with pytest.raises(KeyError, match=r"no meta-split .val."):
+        _job(synthetic_tasks, "maml", eval_every=2, eval_split="val")

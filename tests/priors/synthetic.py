@@ -20,24 +20,27 @@ class SyntheticBenchmark(Benchmark):
 
     :param seed: draws the effects; ``shift`` perturbs the third task only, so a test can
         change the held-out table and check that meta-training does not notice.
+    :param space: the cell space (the strategy conformance suite uses an NB201-sized one).
     """
 
-    space = TOY_SPACE
     tasks = ("t1", "t2", "t3")
     fidelities = (12, 200)
     metrics = ("valid_acc", "test_acc")
 
-    def __init__(self, seed: int = 0, shift: float = 0.0) -> None:
+    def __init__(
+        self, seed: int = 0, shift: float = 0.0, space: CellSearchSpace = TOY_SPACE
+    ) -> None:
+        self.space = space
         rng = np.random.default_rng(seed)
-        shared = rng.normal(0.0, 3.0, size=(TOY_SPACE.num_edges, TOY_SPACE.num_ops))
-        onehot = TOY_SPACE.one_hot(TOY_SPACE.all_codes())
+        shared = rng.normal(0.0, 3.0, size=(space.num_edges, space.num_ops))
+        onehot = space.one_hot(space.all_codes())
         self._values: dict[str, np.ndarray] = {}
         for i, task in enumerate(self.tasks):
             own = rng.normal(0.0, 0.5, size=shared.shape) + (shift if i == 2 else 0.0) * (
                 rng.normal(size=shared.shape)
             )
             self._values[task] = 60.0 + onehot @ (shared + own).ravel()
-        self._costs = 10.0 + TOY_SPACE.all_codes().sum(axis=1).astype(float)
+        self._costs = 10.0 + space.all_codes().sum(axis=1).astype(float)
         self.queried_tasks: set[str] = set()
 
     def _query(

@@ -40,5 +40,5 @@ def test_corrupt_prior_file_names_the_fix(tmp_path: Path) -> None:
     path = tmp_path / "prior_0.pt"
     save_prior(MetaPrior(logits=np.zeros((2, 3))), path)
     path.write_bytes(path.read_bytes()[:40])  # a torn write of an older version
-    with pytest.raises(RuntimeError, match="prior_0.pt .*delete it"):
+    with pytest.raises(RuntimeError, match=r"prior_0.pt .*delete it"):
         load_prior(path)

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import torch
 
+from metanas.priors.deep_kernel_bo import DeepKernelBO
 from metanas.priors.policy_strategies import PriorEvolution, PriorReinforce
 from metanas.priors.predictor_bo import PredictorBO
 from metanas.priors.restricted import HeldOutTaskError
@@ -30,6 +31,7 @@ META = {
     "policy": {"meta_iterations": 2, "inner_steps": 10},
     "predictor": {"hidden": [8], "meta_iterations": 3, "support": 5, "query": 10},
     "encodings": ["one_hot"],
+    "kernel": {"hidden": [8], "embedding": 4, "meta_iterations": 5, "batch": 10},
 }
 
 
@@ -42,7 +44,9 @@ def _job(benchmark: SyntheticBenchmark, **kwargs: object) -> TransferJob:
             "meta_reinforce": functools.partial(PriorReinforce),
             "meta_rea": functools.partial(PriorEvolution, population_size=4, sample_size=2),
             "meta_bo": functools.partial(PredictorBO, finetune_steps=2, refit_every=4),
+            "meta_dkgp": functools.partial(DeepKernelBO),
         },
+        transfer_methods=load_strategies(["zero_shot", "warm_rea", "hand_prior"]),
         meta_training=META,
         runs=4,
         runs_per_shard=2,
@@ -75,7 +79,7 @@ def test_job_runs_pairs_seeds_resumes_and_reports(tmp_path: Path) -> None:
     job.run(tmp_path)
     summary = pd.read_csv(tmp_path / "transfer_summary.csv")
     assert set(summary["dataset"]) == {"t1", "t2", "t3"}
-    assert set(summary["family"]) == {"meta", "baseline"}
+    assert set(summary["family"]) == {"meta", "baseline", "transfer"}
     assert (summary["runs"] == 4).all()
     for column in (
         "queries_to_optimum_median",
@@ -90,7 +94,7 @@ def test_job_runs_pairs_seeds_resumes_and_reports(tmp_path: Path) -> None:
     assert (seeds == 1).all(), "run r of every method must share its seed"
     assert (traces.loc[traces["strategy"].str.startswith("meta"), "meta_seed"] >= 0).all()
     tests = pd.read_csv(tmp_path / "transfer_tests.csv")
-    assert len(tests) == 3 * 3 and set(tests["best_baseline"]) <= {"rs", "rea"}
+    assert len(tests) == 3 * 4 and set(tests["best_baseline"]) <= {"rs", "rea"}
     assert "## Part B" in (tmp_path / "table.md").read_text()
 
     # Resume: a deleted shard is re-run identically; the summary does not change.

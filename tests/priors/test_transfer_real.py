@@ -37,7 +37,16 @@ def test_nb201_transfer_tiny_runs_on_the_real_table(real_data: Path, tmp_path: P
     job.run(tmp_path)
     summary = pd.read_csv(tmp_path / "transfer_summary.csv")
     assert set(summary["dataset"]) == {"cifar10", "cifar100", "ImageNet16-120"}
-    assert set(summary["method"]) == {"rs", "reinforce", "meta_reinforce", "meta_rea", "meta_bo"}
+    assert set(summary["method"]) == {
+        "rs", "reinforce", "meta_reinforce", "meta_rea", "meta_bo", "meta_dkgp", "zero_shot",
+        "warm_rea", "warm_tpe", "bounding_box", "quantile_prior", "hand_prior",
+    }
+    assert set(summary["family"]) == {"baseline", "transfer", "meta"}
+    # Zero-shot transfer's first query on held-out CIFAR-100 is the training tasks' best.
+    traces = read_shards(tmp_path)
+    zero_shot = traces[(traces["strategy"] == "zero_shot") & (traces["dataset"] == "cifar100")]
+    assert (zero_shot.groupby("run")["arch_index"].first() == zero_shot["arch_index"].iloc[0]).all()
+    assert (traces.loc[traces["strategy"].str.startswith("meta_"), "meta_seed"] >= 0).all()
     optima = pd.read_csv(tmp_path / "transfer_optima.csv", dtype=str).set_index("dataset")
     # The table's best 200-epoch test accuracies (NB201 paper): CIFAR-10's two best cells tie.
     assert set(optima.loc["cifar10", "optimum_arch_indices"].split(";")) == {"6111", "13714"}
@@ -45,7 +54,6 @@ def test_nb201_transfer_tiny_runs_on_the_real_table(real_data: Path, tmp_path: P
     assert float(optima.loc["ImageNet16-120", "optimum_test_acc"]) == pytest.approx(47.3111, 1e-4)
     # The final accuracy is the test accuracy of the cell with the best *signal* (the
     # incumbent the search would return), not the best test accuracy it evaluated.
-    traces = read_shards(tmp_path)
     first_best = traces.groupby(["dataset", "strategy", "run"])["signal"].idxmax()
     incumbent = traces.loc[first_best.to_numpy()].set_index(["dataset", "strategy"])
     expected = incumbent.groupby(level=[0, 1])["test_acc"].mean()

@@ -97,14 +97,17 @@ def test_part_b_text_comes_from_the_recorded_setup_and_keeps_half_medians() -> N
     metrics = run_metrics(traces, optima, first=7)
     summary = summarise(metrics, setup["families"])
     ranked = pd.DataFrame({"dataset": ["d", "d"], "ranking": ["policy"] * 2,
-                           "meta_seed": [0, 1], "best_test_acc": [90.0, 89.0]})
+                           "meta_seed": [0, 1], "best_test_acc": [90.0, 89.0],
+                           "selected_test_acc": [88.0, 87.0]})
     metad2a = metad2a_rows(metrics, ranked, setup, setup["families"])
     text = part_b_markdown(summary, paired_tests(metrics, summary), metad2a, optima, setup)
     assert "| d | m | meta | 2 | 28 | 27.5 |" in text
     assert "`toyspace` under the `proto` protocol" in text
     assert "3-epoch `valid_acc`, one recorded training seed drawn per query;" in text
     assert "d 12,345" in text and "best 50-epoch `test_acc`" in text
-    assert "among 7 cells" in text and "| 7 cells |" in text and "first 7 queries" in text
+    assert "oracle: best test accuracy among 7 (as MetaD2A's code) | by validation |" in text
+    assert "| 7 cells |" in text and "first 7 queries" in text
+    assert "| 89.50 ± 6.35 | 87.50 ± 6.35 |" in text  # oracle and validation-picked columns
     assert "reports 91.25 (d)" in text
     for stale in ("NATS", "20,000", "30 cells", "94.37", "73.51", "200-epoch"):
         assert stale not in text, stale

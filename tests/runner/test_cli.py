@@ -3,6 +3,7 @@ errors before work, and Hydra multirun through the joblib and submitit-local lau
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -96,3 +97,53 @@ def test_multirun_over_strategies(real_data, tmp_path, launcher):
     assert report.returncode == 0, report.stderr
     summary = pd.read_csv(sweep / "summary.csv")
     assert sorted(summary["strategy"]) == ["rea", "rs"] and set(summary["runs"]) == {2}
+
+
+def test_missing_data_names_the_fix_on_readable_lines_and_leaves_no_folder(tmp_path):
+    env_data = tmp_path / "empty_data"
+    env_data.mkdir()
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-m", "metanas.run", "experiment=nb201_tiny", f"out_dir={out}"],
+        check=False,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "METANAS_DATA": str(env_data)},
+    )
+    assert result.returncode != 0
+    assert "missing data file" in result.stderr and "\\n" not in result.stderr, result.stderr
+    assert "  Put it there" in result.stderr  # the message's own lines, not a repr
+    assert not out.exists()  # no folder holding only .hydra/ and run.log
+
+
+def test_unwritable_out_dir_is_named(tmp_path):
+    locked = tmp_path / "ro"
+    locked.mkdir()
+    locked.chmod(0o555)
+    if os.access(locked, os.W_OK):  # root ignores modes; /sys refuses even root
+        locked = Path("/sys/kernel")
+    result = run_cli("experiment=nb201_tiny", f"out_dir={locked}")
+    assert result.returncode != 0
+    assert f"out_dir {locked} is not writable" in result.stderr, result.stderr
+    assert "Unable to configure handler" not in result.stderr
+
+
+@pytest.mark.slow
+def test_refused_rerun_keeps_the_record_and_accepted_reruns_keep_history(real_data, tmp_path):
+    out = tmp_path / "tiny"
+    assert run_cli("experiment=nb201_tiny", "runs=2", f"out_dir={out}").returncode == 0
+    config = (out / ".hydra" / "config.yaml").read_text()
+    refused = run_cli("experiment=nb201_tiny", "runs=2", "base_seed=1", f"out_dir={out}")
+    assert refused.returncode != 0 and "base_seed: 0 before, 1 now" in refused.stderr
+    assert (out / ".hydra" / "config.yaml").read_text() == config
+    assert "base_seed=1" not in (out / ".hydra" / "overrides.yaml").read_text()
+    other = run_cli(
+        "experiment=nb201_tiny", "runs=2", "strategies=[local_search]", f"out_dir={out}"
+    )
+    assert other.returncode == 0, other.stderr
+    history = sorted((out / ".hydra" / "history").iterdir())
+    assert [p.name for p in history] == ["001", "002"]
+    assert "strategies" not in (history[0] / "overrides.yaml").read_text()
+    assert "strategies=[local_search]" in (history[1] / "overrides.yaml").read_text()

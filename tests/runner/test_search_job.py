@@ -141,12 +141,31 @@ def test_resume_after_failure_inside_a_shard(synthetic_benchmark, tmp_path, monk
     assert (tmp_path / "crashed" / "summary.csv").read_text() == before
 
 
-def test_rerun_with_other_config_is_refused(synthetic_benchmark, tmp_path):
+def test_rerun_with_other_config_is_refused_naming_the_change(synthetic_benchmark, tmp_path):
     make_job(synthetic_benchmark).run(tmp_path)
-    with pytest.raises(ValueError, match="different configuration"):
+    with pytest.raises(ValueError, match=r"different configuration.*base_seed: 0 before, 7 now"):
         make_job(synthetic_benchmark, base_seed=7).run(tmp_path)
-    with pytest.raises(ValueError, match="different configuration"):
+    with pytest.raises(ValueError, match="runs_per_shard: 2 before, 3 now"):
         make_job(synthetic_benchmark, runs_per_shard=3).run(tmp_path)
+    changed = {"other": {**SYNTHETIC_PROTOCOLS["other"]}}
+    changed["other"]["settings"] = {"toy": {"search_task": "toy", "budget_s": 600}}
+    with pytest.raises(ValueError, match=r"setting\.budget_s: 500\.0 before, 600\.0 now"):
+        make_job(synthetic_benchmark, protocols=changed).run(tmp_path)
+
+
+def test_job_touches_only_its_own_files_and_shards(synthetic_benchmark, tmp_path):
+    """Another run nested in out_dir is neither merged into the summary nor cleaned up."""
+    out = tmp_path / "out"
+    make_job(synthetic_benchmark, strategies={"older": STRATEGIES["greedy"]}).run(out / "old")
+    (out / "other").mkdir()
+    draft = out / "other" / ".draft.tmp"
+    draft.write_text("the user's file")
+    make_job(synthetic_benchmark, report=True).run(out)
+    assert draft.read_text() == "the user's file"
+    summary = pd.read_csv(out / "summary.csv")
+    assert set(summary["strategy"]) == {"greedy"} and set(summary["runs"]) == {6}
+    assert "older" not in (out / "table.md").read_text()
+    assert set(pd.read_csv(out / "old" / "summary.csv")["strategy"]) == {"older"}
 
 
 def test_runs_per_strategy_caps_slow_strategies(synthetic_benchmark, tmp_path):
@@ -197,7 +216,12 @@ def signal_typo() -> dict:
         ({"runs_per_strategy": {"greedy": 0}}, "runs_per_strategy.greedy"),
         ({"runs_per_strategy": {"bo_tpx": 3}}, r"unknown strategies \['bo_tpx'\]"),
         ({"base_seed": -1}, "base_seed must be an integer >= 0"),
-        ({"protocols": bad_protocol(budget_s=1e-9)}, "below the cheapest query"),
+        ({"protocols": bad_protocol(budget_s=1e-9)}, "below the most expensive query"),
+        # costs are 10..25 s: a run drawing a 25 s cell first would have no result
+        ({"protocols": bad_protocol(budget_s=15)}, r"raise budget_s to at least 25"),
+        ({"protocols": bad_protocol(budget_s=float("inf"))}, "budget_s must be finite"),
+        ({"protocols": bad_protocol(budget_s="inf")}, "budget_s must be finite"),
+        ({"protocols": bad_protocol(budget_s=float("nan"))}, "budget_s must be > 0"),
         ({"protocols": bad_protocol(budget_s="12k")}, "budget_s must be a number"),
         ({"protocols": without_budget()}, r"missing keys \['budget_s'\]"),
         ({"protocols": signal_typo()}, r"unknown keys \['sample_sed'\]"),

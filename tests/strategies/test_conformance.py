@@ -1,4 +1,8 @@
-"""Every registered strategy (experiments/strategy/*.yaml) honours the ask/tell contract."""
+"""Every registered strategy (experiments/strategy/*.yaml) honours the ask/tell contract.
+
+Transfer strategies (those taking ``source=``) read a synthetic restricted view of two
+training tasks, as the transfer job gives them the real training datasets.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +15,30 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from priors.synthetic import SyntheticBenchmark
 
+from metanas.priors.meta_train import PriorSignal
+from metanas.priors.restricted import RestrictedBenchmark
+from metanas.priors.source import TransferSource, needs_source
 from metanas.runner.strategy_registry import available_strategies, load_strategies
 from metanas.strategies.base import Strategy, Trial
-from strategies.synthetic import NB201_LIKE, additive_table, run
+from strategies.synthetic import additive_table, run
+from tabular_bench.spaces import CellSearchSpace
 
 NAMES = available_strategies()
-VALUES = additive_table(NB201_LIKE)
+# NAS-Bench-201's shape (6 edges, 5 ops) with op names of known kinds (the hand prior ranks
+# ops by kind) and none of its semantics.
+SPACE = CellSearchSpace("toy", ("none", "skip", "conv_1x1", "conv_3x3", "pool_3x3"), 6)
+VALUES = additive_table(SPACE)
+
+
+def source(seed: int = 0) -> TransferSource:
+    """Two training tasks of a synthetic table, behind the restricted view."""
+    view = RestrictedBenchmark(SyntheticBenchmark(seed=seed, space=SPACE), ["t1", "t2"])
+    return TransferSource(view, ("t1", "t2"), PriorSignal(metric="valid_acc", fidelity=200))
+
+
+SOURCES = {0: source(0), 1: source(1)}
 # Past every strategy's random start-up (BO and REA: 10) and local search's first move; the
 # GP sampler costs ~0.2 s an ask, so it stops after a few model-based proposals.
 STEPS = {"bo_gp": 13}
@@ -28,17 +49,22 @@ def steps(name: str) -> int:
     return STEPS.get(name, DEFAULT_STEPS)
 
 
-def make(name: str, seed: int) -> Strategy:
-    return load_strategies([name])[name](space=NB201_LIKE, seed=seed)
+def make(name: str, seed: int, data: int = 0) -> Strategy:
+    """Strategy ``name``; a transfer strategy reads the training tasks of table ``data``."""
+    factory = load_strategies([name])[name]
+    extra = {"source": SOURCES[data]} if needs_source(factory) else {}
+    return factory(space=SPACE, seed=seed, **extra)
 
 
 @cache
-def trajectory(name: str, seed: int) -> tuple[int, ...]:
-    return tuple(run(make(name, seed), VALUES, steps(name)))
+def trajectory(name: str, seed: int, data: int = 0) -> tuple[int, ...]:
+    return tuple(run(make(name, seed, data), VALUES, steps(name)))
 
 
 def test_every_issue_strategy_has_a_config() -> None:
     expected = {"rs", "rea", "reinforce", "bo_tpe", "bo_gp", "local_search"}
+    expected |= {"zero_shot", "warm_rea", "warm_tpe", "bounding_box", "quantile_prior"}
+    expected |= {"hand_prior"}
     assert expected <= set(NAMES)
 
 
@@ -47,16 +73,16 @@ class TestStrategyConformance:
     def test_config_builds_a_strategy(self, name: str) -> None:
         strategy = make(name, seed=0)
         assert isinstance(strategy, Strategy)
-        assert strategy.space is NB201_LIKE and strategy.seed == 0
+        assert strategy.space is SPACE and strategy.seed == 0
 
     def test_proposals_are_valid_cells(self, name: str) -> None:
         strategy = make(name, seed=3)
         for number in range(steps(name)):
             trial = strategy.ask()
             assert trial.number == number
-            code = NB201_LIKE.validate_code(trial.code)
-            assert 0 <= trial.key < NB201_LIKE.size
-            assert trial.key == NB201_LIKE.key(code)
+            code = SPACE.validate_code(trial.code)
+            assert 0 <= trial.key < SPACE.size
+            assert trial.key == SPACE.key(code)
             strategy.tell(trial, float(VALUES[trial.key]))
         assert len(strategy.history) == steps(name)
 
@@ -67,7 +93,13 @@ class TestStrategyConformance:
         assert tuple(trajectories_from_subprocess()[name]) == trajectory(name, 0)
 
     def test_different_seeds_different_trajectories(self, name: str) -> None:
-        assert trajectory(name, 0) != trajectory(name, 1)
+        strategy = make(name, seed=0)
+        if getattr(strategy, "uses_seed", True):
+            assert trajectory(name, 0) != trajectory(name, 1)
+        else:  # a seed-free order (zero-shot): the seed changes nothing, the data does
+            assert trajectory(name, 0) == trajectory(name, 1)
+            assert needs_source(load_strategies([name])[name])
+            assert trajectory(name, 0, data=1) != trajectory(name, 0)
 
     def test_unknown_or_repeated_tell_raises(self, name: str) -> None:
         strategy = make(name, seed=0)
@@ -95,7 +127,7 @@ class TestStrategyConformance:
             for i in order.permutation(batch):
                 strategy.tell(trials[i], float(VALUES[trials[i].key]))
         for trial in (strategy.ask() for _ in range(5)):
-            NB201_LIKE.validate_code(trial.code)
+            SPACE.validate_code(trial.code)
         assert len(strategy.history) == sum(batches)
 
 

@@ -104,7 +104,7 @@ def test_other_settings_in_the_same_folder_are_refused_before_work(
 ) -> None:
     with _dies_after(0), pytest.raises(Killed):  # records its settings, dies in step 1
         _job(tiny_tasks, constant_table).run(tmp_path)
-    with pytest.raises(ValueError, match="differing: seed;.*another out_dir="):
+    with pytest.raises(ValueError, match=r"differing: seed;.*another out_dir="):
         _job(tiny_tasks, constant_table, seed=1).run(tmp_path)
     with pytest.raises(ValueError, match="differing: channels, learner;"):
         _job(tiny_tasks, constant_table, channels=3,

@@ -9,8 +9,13 @@ import numpy as np
 import pytest
 
 from tabular_bench.data_dir import DataNotFoundError
-from tabular_bench.importers.nb201_csv import import_csv
+from tabular_bench.importers.nb201_csv import import_csv as _import_csv
 from tabular_bench.spaces import NB201
+
+
+def import_csv(path: Path):
+    """Tiny hand-made files: completeness is tested on its own."""
+    return _import_csv(path, complete=False)
 
 DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
 PER_DATASET = ("valid_acc_200", "valid_acc_200_seeds", "test_acc_200", "valid_acc_12",
@@ -76,3 +81,43 @@ def test_not_a_csv(tmp_path: Path) -> None:
         import_csv(tmp_path / "t.csv.gz")
     with pytest.raises(ValueError, match="lacks columns"):
         import_csv(_write(tmp_path / "t.csv", [["0"]], header=["index"]))
+
+
+def _rows() -> list[list[str]]:
+    return [_row(i, c) for i, c in enumerate(CODES)]
+
+
+def test_blank_field_names_file_line_and_column(tmp_path: Path) -> None:
+    rows = _rows()
+    rows[1][HEADER.index("cifar100/test_acc_12")] = ""
+    with pytest.raises(ValueError, match=r"t\.csv:3: column 'cifar100/test_acc_12' is blank"):
+        import_csv(_write(tmp_path / "t.csv", rows))
+    rows = _rows()
+    rows[0][HEADER.index("cifar10/valid_acc_200_seeds")] = "80;;81"
+    blank = r"t\.csv:2: column 'cifar10/valid_acc_200_seeds' is blank"
+    with pytest.raises(ValueError, match=blank):
+        import_csv(_write(tmp_path / "t.csv", rows))
+
+
+@pytest.mark.parametrize("column", ["cifar10/test_acc_200", "ImageNet16-120/valid_acc_200_seeds"])
+def test_accuracy_outside_percent_range_is_refused(tmp_path: Path, column: str) -> None:
+    rows = _rows()
+    rows[1][HEADER.index(column)] = "150"
+    message = rf"t\.csv:3: column '{column}' is 150, outside \[0, 100\]"
+    with pytest.raises(ValueError, match=message):
+        import_csv(_write(tmp_path / "t.csv", rows))
+
+
+def test_cut_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="2 rows, but NAS-Bench-201 has 15,625 cells"):
+        _import_csv(_write(tmp_path / "t.csv", _rows()))
+
+
+def test_non_utf8_and_empty_files_name_the_problem(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_bytes("index,arch\n0,caf\xe9\n".encode("latin-1"))
+    with pytest.raises(ValueError, match="not UTF-8 text") as err:
+        import_csv(tmp_path / "t.csv")
+    assert "\\x" not in str(err.value)
+    (tmp_path / "e.csv").write_bytes(b"")
+    with pytest.raises(ValueError, match=r"e\.csv is empty"):
+        import_csv(tmp_path / "e.csv")

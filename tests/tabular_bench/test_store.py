@@ -38,7 +38,7 @@ def test_real_table_round_trip(nb201_table: Table, tmp_path: Path) -> None:
 def test_schema_attributes(toy_table: Table, tmp_path: Path) -> None:
     path = write_table(toy_table, tmp_path / "t.h5")
     with h5py.File(path) as f:
-        assert f.attrs["schema_version"] == 1 and f.attrs["space"] == "nb201"
+        assert f.attrs["schema_version"] == 2 and f.attrs["space"] == "nb201"
         assert {"source_file", "source_sha256", "importer", "created", "checksum"} <= set(f.attrs)
         assert f["archs/code"].dtype == np.int8 and f["archs/code"].shape == (50, 6)
         values = f["tasks/toy/values"]
@@ -55,6 +55,24 @@ def test_changed_values_fail_checksum(toy_table: Table, tmp_path: Path) -> None:
         read_table(path)
 
 
+@pytest.mark.parametrize(
+    ("attr", "value"), [("fidelities", np.array([12, 100])), ("metrics", ["test_acc", "valid_acc"])]
+)
+def test_changed_attributes_fail_checksum(toy_table: Table, tmp_path: Path, attr, value) -> None:
+    path = write_table(toy_table, tmp_path / "t.h5")
+    with h5py.File(path, "r+") as f:
+        f["tasks/toy"].attrs[attr] = value
+    with pytest.raises(TableCorruptError, match="checksum mismatch"):
+        read_table(path)
+
+
+def test_empty_table_file_says_so(tmp_path: Path) -> None:
+    (tmp_path / "t.h5").write_bytes(b"")
+    with pytest.raises(TableCorruptError, match=r"truncated or corrupt") as err:
+        read_table(tmp_path / "t.h5")
+    assert "()" not in str(err.value)
+
+
 def test_truncated_file(toy_table: Table, tmp_path: Path) -> None:
     path = write_table(toy_table, tmp_path / "t.h5")
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
@@ -63,7 +81,7 @@ def test_truncated_file(toy_table: Table, tmp_path: Path) -> None:
 
 
 def test_missing_file_names_the_import_command(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="tabular_bench.importers"):
+    with pytest.raises(FileNotFoundError, match=r"tabular_bench\.importers"):
         read_table(tmp_path / "nope.h5")
 
 

@@ -108,6 +108,36 @@ def write_cifar100(root: Path, per_class: tuple[int, int] = (4, 2),
     return root
 
 
+def write_cifar100_png(root: Path, per_class: int = 6, drop: str | None = None) -> Path:
+    """``<root>/{classes-00-49.zip, classes-50-99.zip, classes.csv}`` laid out like the
+    shared PNG copy; pixel (0, 0) red of every image holds its fine label. ``drop`` leaves
+    one image of that class out (a partial copy)."""
+    fine_names = sorted(f for members in SUPERCLASSES.values() for f in members)
+    coarse_names = sorted(SUPERCLASSES)
+    coarse_of = {f: c for c, members in SUPERCLASSES.items() for f in members}
+    root.mkdir(parents=True, exist_ok=True)
+    lines = ["fine_id,fine_name,coarse_id,coarse_name"]
+    for fine_id, name in enumerate(fine_names):
+        coarse = coarse_of[name]
+        lines.append(f"{fine_id},{name},{coarse_names.index(coarse)},{coarse}")
+    (root / "classes.csv").write_text("\n".join(lines) + "\n")
+    for zip_name, ids in (("classes-00-49.zip", range(50)), ("classes-50-99.zip", range(50, 100))):
+        with zipfile.ZipFile(root / zip_name, "w", zipfile.ZIP_STORED) as archive:
+            for fine_id in ids:
+                count = per_class - (fine_names[fine_id] == drop)
+                for i in range(count):
+                    pixels = np.full((32, 32, 3), 128, dtype=np.uint8)
+                    pixels[0, 0, 0] = fine_id
+                    archive.writestr(f"{fine_names[fine_id]}/{i:03d}.png", png_bytes(pixels, "RGB"))
+    return root
+
+
+@pytest.fixture
+def cifar100_png_writer():
+    """:func:`write_cifar100_png`."""
+    return write_cifar100_png
+
+
 def write_cifar10(root: Path, per_class: int = 3) -> Path:
     """``<root>/cifar-10-batches-py`` in torchvision's pickle format; every pixel of an
     image holds its label."""

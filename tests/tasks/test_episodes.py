@@ -119,6 +119,19 @@ def test_too_many_shots_names_split_and_fix() -> None:
         sample(identity_pool(), 0, shots=15, queries=6)
 
 
+@pytest.mark.parametrize("shape", [{"ways": 5.0}, {"shots": 2.0}, {"queries": True},
+                                   {"meta_batch": 8.0}, {"ways": "5"}])
+def test_non_integer_episode_shape_names_the_setting(shape: dict) -> None:
+    name, value = next(iter(shape.items()))
+    with pytest.raises(EpisodeSizeError, match=rf"{name} must be an integer, got {value!r}"):
+        sample(identity_pool(), 0, **shape)
+
+
+def test_numpy_integers_are_accepted() -> None:
+    batch = sample(identity_pool(), 0, ways=np.int64(5), shots=np.int32(2))
+    assert batch.x_support.shape == (8, 10, 1, 2, 2)
+
+
 def test_bad_generator_type_is_rejected() -> None:
-    with pytest.raises(TypeError, match="torch.Generator"):
+    with pytest.raises(TypeError, match=r"torch\.Generator"):
         identity_pool().sample(0, meta_batch=1, ways=2, shots=1, queries=1)  # type: ignore

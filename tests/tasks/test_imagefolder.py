@@ -38,7 +38,9 @@ def test_folder_and_zip_read_the_same(tmp_path: Path, tmp_cache: Path, write_fol
     assert read_image_folder(folder, mode="L", image_size=4).images.shape == (7, 1, 4, 4)
 
 
-def test_class_split_tasks_with_held_out_test(tmp_path: Path, tmp_cache: Path, write_folder) -> None:
+def test_class_split_tasks_with_held_out_test(
+    tmp_path: Path, tmp_cache: Path, write_folder
+) -> None:
     classes = {f"k{i:02d}": 6 + i % 3 for i in range(10)}
     dist = ImageFolderTasks(write_folder(tmp_path / "f", classes), classes_per_task=2,
                             test_fraction=0.5, seed=1)

@@ -12,18 +12,17 @@ from tasks import FewShotPool, TaskDistribution, available, make
 from tasks.learn2learn_export import to_learn2learn
 
 # Overrides that make each config cheap to build: real data where reading it is cheap
-# (Omniglot from the decoded cache, a few CIFAR-10 JPEGs per class), tiny files otherwise
-# (no CIFAR-100 in the shared data; ImageFolder needs a root).
-REAL_DATA_CONFIGS = {"omniglot_lake", "omniglot_maml", "omniglot_reptile", "cifar10_split5"}
+# (Omniglot and CIFAR-100 from the decoded cache, a few CIFAR-10 JPEGs per class), tiny
+# files otherwise (ImageFolder needs a root).
+REAL_DATA_CONFIGS = {"omniglot_lake", "omniglot_maml", "omniglot_reptile", "cifar10_split5",
+                     "cifar_fs", "fc100"}
 
 
 def cheap_overrides(name: str, tmp_path: Path, writers: dict) -> dict:
-    if name in ("omniglot_lake", "omniglot_maml", "omniglot_reptile"):
+    if name in ("omniglot_lake", "omniglot_maml", "omniglot_reptile", "cifar_fs", "fc100"):
         return {}
     if name == "cifar10_split5":
         return {"max_per_class": 4}
-    if name in ("cifar_fs", "fc100"):
-        return {"root": str(writers["cifar100"](tmp_path / "cifar100"))}
     if name == "imagefolder":
         classes = {f"k{i:02d}": 5 for i in range(25)}  # 15/5/5 classes
         return {"train_root": str(writers["folder"](tmp_path / "folder", classes))}
@@ -35,14 +34,13 @@ def cheap_overrides(name: str, tmp_path: Path, writers: dict) -> dict:
     for n in available()
 ])
 def test_every_config_builds_pools_and_whole_tasks(
-    name: str, tmp_path: Path, request: pytest.FixtureRequest, cifar100_writer,
-    image_folder_writer,
+    name: str, tmp_path: Path, request: pytest.FixtureRequest, image_folder_writer,
 ) -> None:
     # Real data is read through the usual cache (shared with the other real-data tests);
     # tiny files get a cache of their own.
     request.getfixturevalue("real_data" if name in REAL_DATA_CONFIGS else "tmp_cache")
     overrides = cheap_overrides(
-        name, tmp_path, {"cifar100": cifar100_writer, "folder": image_folder_writer}
+        name, tmp_path, {"folder": image_folder_writer}
     )
     dist = make(name, **overrides)
     assert isinstance(dist, TaskDistribution)
@@ -62,6 +60,13 @@ def test_make_builds_from_yaml_with_overrides(tiny_omniglot: Path) -> None:
 def test_unknown_name_lists_available() -> None:
     with pytest.raises(KeyError, match="omniglot_maml"):
         make("omniglott")
+
+
+@pytest.mark.parametrize("name", ["../experiment/nb201_tiny", "../config", "/etc/passwd",
+                                  "tasks/omniglot_lake", ""])
+def test_a_path_is_not_a_distribution_name(name: str) -> None:
+    with pytest.raises(KeyError, match=r"not a task distribution name.*omniglot_lake"):
+        make(name)
 
 
 @pytest.mark.slow  # importing learn2learn alone takes ~5-20 s on a busy 2-core machine
