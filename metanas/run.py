@@ -5,7 +5,10 @@ Contract for jobs. An experiment config (``experiments/experiment/<name>.yaml``,
 settings as keyword arguments and exposing ``run(out_dir: pathlib.Path) -> None``. This
 module composes the config, instantiates ``job`` (which validates its input and raises
 before any work starts) and calls ``job.run(out_dir)``; it knows no job by name. A new kind
-of job (meta-training, table building, ...) is one class plus one experiment yaml.
+of job (meta-training, table building, ...) is one class plus one experiment yaml
+(:class:`metanas.jobs.job.Job`). A job whose ``report`` attribute is true gets its folder's
+report (:func:`metanas.report.build_report`) built after ``run``: the report layer reads
+every package, so jobs do not import it.
 
 ``out_dir`` is Hydra's output folder: ``runs/<experiment>`` for a single run (override
 with ``out_dir=...``), ``runs/multirun/<experiment>/<overrides>`` for each multirun job.
@@ -37,12 +40,14 @@ from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from metanas.runner.run_folder import (
+from metanas.jobs.job import Job, PreparedJob
+from metanas.jobs.run_folder import (
     ensure_writable,
     folder_lock,
     record_command,
     remove_if_untouched,
 )
+from metanas.report import build_report
 
 
 @hydra.main(config_path="../experiments", config_name="config", version_base="1.3")
@@ -66,10 +71,16 @@ def main(cfg: DictConfig) -> None:
         try:
             OmegaConf.resolve(cfg)
             job = build(cfg.job)
-            if hasattr(job, "prepare"):
+            if not isinstance(job, Job):
+                raise TypeError(
+                    f"job {cfg.job._target_} has no run(out_dir) method (see metanas/jobs/job.py)"
+                )
+            if isinstance(job, PreparedJob):
                 job.prepare(out_dir)  # refuses a folder of another configuration
             record_command(out_dir, *record)
             job.run(out_dir)
+            if getattr(job, "report", False):
+                build_report(out_dir)
         except BaseException:
             if was_empty:
                 remove_if_untouched(out_dir)

@@ -50,6 +50,8 @@ _KINDS = {
     "neg_loss": ("negative L2 loss", "negative L2 loss", True),
     "loss": ("loss", "loss", False),
     "l1_loss": ("L1 loss", "L1 loss", False),
+    # The task metric min-max scaled over the task's records (importers that cross tasks).
+    "norm": ("score (0 worst, 1 best recorded)", "fraction of the recorded range", True),
 }
 METRICS: dict[str, MetricSpec] = {
     f"{split}_{kind}": MetricSpec(f"{split}_{kind}", f"{word} {label}", unit, up)

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
+from common_io.data_dir import DataNotFoundError, cache_root, data_file, data_root
 from tabular_bench.benchmark import Benchmark
-from tabular_bench.data_dir import DataNotFoundError, cache_root, data_file, data_root
 from tabular_bench.importers import import_archive, import_csv, importer_named
 from tabular_bench.importers.nats_bench import archive_sha256
 from tabular_bench.importers.nb201_csv import NB201_ORIGIN
@@ -21,6 +21,9 @@ from tabular_bench.surrogate import SurrogateBenchmark
 from tabular_bench.tabular import TabularBenchmark, measured_only
 
 NB201_CSV = "nb201/nb201_all.csv.gz"
+IMPORT_VERSION = 2
+"""Part of every imported table's cache name: bump it when an importer's output changes
+(2: NASLib zero-cost tables gained ``valid_norm``), so no stale cache is read."""
 
 
 def nb201(path: str | None = None, cache_dir: str | None = None) -> TabularBenchmark:
@@ -86,7 +89,7 @@ def imported(
             f"no source file for importer {importer!r} at {source}: put it there or point "
             f"$METANAS_DATA at the directory that holds {path}"
         )
-    cache = cache_root(cache_dir) / f"{importer}-{file_sha256(source)[:20]}.h5"
+    cache = cache_root(cache_dir) / f"{importer}-v{IMPORT_VERSION}-{file_sha256(source)[:20]}.h5"
     table: Table | None = None
     if cache.exists():
         try:

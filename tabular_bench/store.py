@@ -21,7 +21,7 @@ On-disk schema (``SCHEMA_VERSION`` 2), modelled on syne-tune's blackbox layout::
 
 Accuracies are in percent. Where a source records only the mean over seeds, the mean is
 stored as seed 0 and the other seeds are NaN. Writes are atomic
-(:func:`tabular_bench.atomic_io.atomic_write`); reads verify the checksum, so a truncated
+(:func:`common_io.atomic_io.atomic_write`); reads verify the checksum, so a truncated
 or corrupt file raises :class:`TableCorruptError` instead of returning wrong numbers.
 """
 
@@ -37,7 +37,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from tabular_bench.atomic_io import atomic_write
+from common_io.atomic_io import atomic_write
 
 SCHEMA_VERSION = 2
 

@@ -1,6 +1,6 @@
 """Decoded datasets cached once as ``.npz`` so later loads take milliseconds.
 
-The cache lives under :func:`tabular_bench.data_dir.cache_root` (``$METANAS_CACHE``,
+The cache lives under :func:`common_io.data_dir.cache_root` (``$METANAS_CACHE``,
 default ``~/.cache/metanas``). An entry is keyed by the source's fingerprint (size and
 modification time of every source file) plus the decoding settings, so an edited or
 replaced dataset is decoded again instead of served stale. A damaged entry is rebuilt.
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tabular_bench.atomic_io import atomic_write
-from tabular_bench.data_dir import cache_root
+from common_io.atomic_io import atomic_write
+from common_io.data_dir import cache_root
 
 # What np.load raises on a truncated or garbled .npz: not a zip at all (it then tries
 # to unpickle, refused with ValueError), a torn zip, or a member that fails its CRC.

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tabular_bench.data_dir import data_root
+from common_io.data_dir import data_root
 from tasks.base import ClassSplitTasks, LabelledImages
 from tasks.cifar100_splits import CIFAR_FS, SUPERCLASSES
 from tasks.cifar100_splits import FC100 as FC100_SPLITS

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tabular_bench.data_dir import DataNotFoundError
+from common_io.data_dir import DataNotFoundError
 
 __all__ = ["CorruptDataError", "DataNotFoundError", "EpisodeSizeError"]
 

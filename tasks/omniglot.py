@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from tabular_bench.data_dir import data_root
+from common_io.data_dir import data_root
 from tasks.base import LabelledImages, TaskDistribution, WholeTask
 from tasks.cache import cached_arrays, fingerprint
 from tasks.errors import CorruptDataError, DataNotFoundError

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tabular_bench.data_dir import data_root
+from common_io.data_dir import data_root
 from tabular_bench.store import Table
 
 

@@ -1,7 +1,7 @@
 """Every experiment yaml composes, and every ``_target_`` in it names a callable that
 accepts the configured keywords (a renamed class or argument fails here, not at run time).
 
-Objects are not constructed (some jobs load data in their constructor); the NB201 search
+Objects are not constructed (benchmark nodes load their tables); the NB201 search
 experiments, whose constructors are cheap, are instantiated as well.
 """
 
@@ -82,3 +82,18 @@ def test_experiment_composes_and_targets_accept_their_keys(name):
 def test_cheap_experiments_instantiate(name, real_data):
     job = instantiate(composed(name).job)
     assert job.plan() and callable(job.run)
+
+
+def test_every_strategy_file_is_composed_and_overridable():
+    """Strategy settings are part of the composed config (so of ``.hydra/config.yaml``) and
+    a command-line override reaches the factory that a search builds."""
+    from metanas.runner.strategy_registry import available_strategies, load_strategies
+
+    with initialize_config_dir(str(EXPERIMENTS), version_base="1.3"):
+        cfg = compose("config", overrides=[
+            "experiment=nb201_tiny", "out_dir=unused", "strategy_settings.rea.sample_size=5"])
+    assert sorted(cfg.strategy_settings) == available_strategies(), (
+        "list every experiments/strategy/<name>.yaml in experiments/config.yaml's defaults")
+    factories = load_strategies(["rs", "rea"], cfg.strategy_settings)
+    assert factories["rea"].keywords["sample_size"] == 5
+    assert load_strategies(["rea"])["rea"].keywords["sample_size"] == 3  # the file's value

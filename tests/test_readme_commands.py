@@ -22,10 +22,18 @@ COMMAND = re.compile(r"python -m (metanas\.run|metanas\.report)\b([^#`\n]*)")
 SMALL = {"experiment=nb201_paper": ["runs=2"], "experiment=nb201_tiny": []}
 
 
+INLINE_CODE = re.compile(r"(?<!`)`(?!`)([^`]+)`(?!`)")
+
+
 def readme_commands() -> list[list[str]]:
-    """Each distinct command of README.md as argv after ``python``, in order."""
+    """Each distinct command of README.md as argv after ``python``, in order (an inline
+    code span wrapped over two lines is one command)."""
+    text = INLINE_CODE.sub(
+        lambda m: m[0].replace("\n", " ") if "python -m" in m[1] else m[0],
+        (REPO / "README.md").read_text(),
+    )
     seen, out = set(), []
-    for match in COMMAND.finditer((REPO / "README.md").read_text()):
+    for match in COMMAND.finditer(text):
         argv = ["-m", match[1], *shlex.split(match[2])]
         if tuple(argv) not in seen:
             seen.add(tuple(argv))

@@ -7,11 +7,11 @@ from typing import Any
 
 import torch
 
-from tabular_bench.atomic_io import atomic_write
+from common_io.atomic_io import atomic_write
 
 
 def save_atomic(state: dict[str, Any], path: Path) -> None:
-    """``torch.save`` ``state`` to ``path`` through :func:`tabular_bench.atomic_io.atomic_write`.
+    """``torch.save`` ``state`` to ``path`` through :func:`common_io.atomic_io.atomic_write`.
 
     ``state`` must hold only what :func:`load` accepts: tensors, numbers, strings, and
     lists, tuples and dicts of them.

@@ -22,9 +22,9 @@ from typing import Any
 import yaml
 from hydra import compose, initialize_config_dir
 
+from common_io.atomic_io import atomic_write_text
 from metanas.meta.stats import mean_ci95
 from metanas.meta.training import CURVE_FILE, csv_text
-from tabular_bench.atomic_io import atomic_write_text
 
 EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
 COLUMNS = (

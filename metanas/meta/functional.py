@@ -1,14 +1,20 @@
-"""Pure functions over parameter dicts: one task's loss and accuracy, and inner-loop steps.
+"""Pure functions over parameter dicts: one task's loss and accuracy, and the inner loop.
 
 Nothing here mutates a module or an optimizer, so every function composes with
-``torch.func.grad`` (second-order MAML differentiates through :func:`sgd_step`) and with
+``torch.func.grad`` (second-order MAML differentiates through :func:`adapt`) and with
 ``torch.func.vmap`` over the tasks of a meta-batch.
+
+:func:`adapt` is the one inner loop of every MAML/Reptile variant in the project (Conv-4
+MAML and Reptile, the supernet's T-NAS and MetaNAS, the prior's predictor): a loss
+``loss(params, *batch) -> (value, aux)`` (parameters first, as ``torch.func`` takes them),
+the batches to step on, and an inner optimizer (:class:`InnerSGD`, :class:`InnerAdam`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import NamedTuple
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import torch
 from torch import nn
@@ -22,31 +28,31 @@ def logits(model: nn.Module, params: Mapping[str, torch.Tensor], x: torch.Tensor
     return functional_call(model, dict(params), (x,))
 
 
-def loss(model: nn.Module, params: Params, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Mean cross-entropy of one task's batch."""
-    return F.cross_entropy(logits(model, params, x), y)
-
-
 def accuracy(model: nn.Module, params: Params, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return (logits(model, params, x).argmax(-1) == y).float().mean()
 
 
-def loss_grad(
-    model: nn.Module, params: Params, x: torch.Tensor, y: torch.Tensor
-) -> tuple[Params, torch.Tensor, torch.Tensor]:
-    """Gradient of the batch loss, with the loss and logits it came with (no second pass)."""
+def classification_loss(model: nn.Module) -> Callable[..., tuple[torch.Tensor, torch.Tensor]]:
+    """``loss(params, x, y) -> (mean cross-entropy, logits)`` of ``model``, for :func:`adapt`."""
 
-    def loss_and_logits(p: Params) -> tuple[torch.Tensor, torch.Tensor]:
-        out = logits(model, p, x)
+    def loss(params: Params, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        out = logits(model, params, x)
         return F.cross_entropy(out, y), out
 
-    grads, (value, out) = grad_and_value(loss_and_logits, has_aux=True)(params)
-    return grads, value, out
+    return loss
 
 
-def sgd_step(params: Params, grads: Params, lr: float) -> Params:
+Rate = float | Callable[[str], float]
+"""One learning rate, or one per parameter name (the supernet's alpha and weights)."""
+
+
+def _rate(lr: Rate, name: str) -> float:
+    return lr(name) if callable(lr) else lr
+
+
+def sgd_step(params: Params, grads: Params, lr: Rate) -> Params:
     """One inner gradient step ``theta - lr * g`` (MAML's adaptation rule)."""
-    return {name: p - lr * grads[name] for name, p in params.items()}
+    return {name: p - _rate(lr, name) * grads[name] for name, p in params.items()}
 
 
 class AdamState(NamedTuple):
@@ -67,7 +73,7 @@ class AdamState(NamedTuple):
 
 
 def adam_step(
-    params: Params, grads: Params, state: AdamState, *, lr: float, beta2: float, eps: float
+    params: Params, grads: Params, state: AdamState, *, lr: Rate, beta2: float, eps: float
 ) -> tuple[Params, AdamState]:
     """One step of Adam with ``beta1 = 0`` (Reptile's inner optimizer), as TensorFlow's Adam.
 
@@ -76,7 +82,80 @@ def adam_step(
     hyper-parameters mean what they meant in openai/supervised-reptile.
     """
     t = state.t + 1
-    lr_t = lr * torch.sqrt(1 - beta2**t)
+    correction = torch.sqrt(1 - beta2**t)
     v = {k: beta2 * state.v[k] + (1 - beta2) * grads[k] ** 2 for k in params}
-    new = {k: p - lr_t * grads[k] / (torch.sqrt(v[k]) + eps) for k, p in params.items()}
+    new = {
+        k: p - (_rate(lr, k) * correction) * grads[k] / (torch.sqrt(v[k]) + eps)
+        for k, p in params.items()
+    }
     return new, AdamState(v, t)
+
+
+@dataclass(frozen=True)
+class InnerSGD:
+    """Plain gradient steps (MAML, T-NAS, the predictor)."""
+
+    lr: Rate
+
+    def init(self, params: Params) -> tuple[()]:
+        return ()
+
+    def step(self, params: Params, grads: Params, state: tuple[()]) -> tuple[Params, tuple[()]]:
+        return sgd_step(params, grads, self.lr), state
+
+
+@dataclass(frozen=True)
+class InnerAdam:
+    """Adam with ``beta1 = 0`` (:func:`adam_step`): Reptile's and MetaNAS' inner optimizer."""
+
+    lr: Rate
+    beta2: float = 0.999
+    eps: float = 1e-8
+
+    def init(self, params: Params) -> AdamState:
+        return AdamState.zeros_like(params)
+
+    def step(self, params: Params, grads: Params, state: AdamState) -> tuple[Params, AdamState]:
+        return adam_step(params, grads, state, lr=self.lr, beta2=self.beta2, eps=self.eps)
+
+
+InnerOptimizer = InnerSGD | InnerAdam
+
+
+class Adapted(NamedTuple):
+    """What :func:`adapt` returns: the adapted parameters, the optimizer's state, and the
+    loss and auxiliary output (e.g. logits) of the last batch, before its step."""
+
+    params: Params
+    state: Any
+    loss: torch.Tensor | None
+    aux: Any
+
+
+def adapt(
+    loss: Callable[..., tuple[torch.Tensor, Any]],
+    params: Params,
+    batches: Iterable[tuple[torch.Tensor, ...]],
+    *,
+    optimizer: InnerOptimizer,
+    state: Any = None,
+    first_order: bool = False,
+) -> Adapted:
+    """One ``optimizer`` step on ``loss(params, *batch)`` per batch: the inner loop.
+
+    Pure: differentiable through the steps (second-order MAML) unless ``first_order``,
+    which stops the gradient at each step's gradient.
+
+    :param loss: returns ``(value, aux)``; ``aux`` of the last batch is returned.
+    :param batches: e.g. ``[(x, y)] * steps`` (full batch) or one mini-batch per step.
+    :param state: the optimizer's state to continue from (default: a fresh one).
+    """
+    step_grad = grad_and_value(loss, has_aux=True)
+    state = optimizer.init(params) if state is None else state
+    value = aux = None
+    for batch in batches:
+        grads, (value, aux) = step_grad(params, *batch)
+        if first_order:
+            grads = {k: g.detach() for k, g in grads.items()}
+        params, state = optimizer.step(params, grads, state)
+    return Adapted(params, state, value, aux)

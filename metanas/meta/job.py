@@ -20,6 +20,7 @@ ends with the same parameters as one that was never interrupted. Files written t
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,13 +29,15 @@ from typing import Any
 import torch
 from torch import nn
 
+from common_io.atomic_io import atomic_write_text
+from metanas.jobs.fingerprint import describe_call
+from metanas.jobs.run_folder import RunFolder
 from metanas.meta import checkpoint
 from metanas.meta.device import device_name, resolve_device
 from metanas.meta.learner import InitializationLearner
-from metanas.meta.run_settings import describe_call, open_run, pool_identity
+from metanas.meta.run_settings import pool_identity
 from metanas.meta.stats import mean_ci95
 from metanas.meta.training import CHECKPOINT_FILE, Schedule, csv_text, meta_train
-from tabular_bench.atomic_io import atomic_write_text
 from tasks.base import TaskDistribution
 from tasks.episodes import EpisodeBatch, FewShotPool
 
@@ -105,9 +108,7 @@ class MetaTrainJob:
                 f"{meta_batch}, {test_episodes}, {eval_batch}, {eval_episodes}"
             )
         self.schedule = Schedule(iterations, checkpoint_every, log_every, eval_every)
-        if threads is not None:
-            torch.set_num_threads(threads)
-        self.device = resolve_device(device)
+        self.tasks, self.threads, self.device_spec = tasks, threads, device
         self.ways, self.shots = ways, shots
         self.train_shots = shots if train_shots is None else train_shots
         self.train_queries = shots if train_queries is None else train_queries
@@ -118,25 +119,47 @@ class MetaTrainJob:
             eval_every, eval_episodes, eval_split)
         self.backbone_factory, self.learner_factory = backbone, learner
         self.seed = seed
-        # Pools first: an episode shape the splits cannot serve fails here, before training.
-        self.train_pool: FewShotPool = tasks.pool("train", device=self.device)
-        self.test_pool: FewShotPool = tasks.pool("test", device=self.device)
-        self.train_pool.check(ways=ways, shots=self.train_shots, queries=self.train_queries)
-        self.test_pool.check(ways=ways, shots=shots, queries=test_queries)
-        self.curve_pool: FewShotPool | None = None
-        if eval_every is not None:
-            self.curve_pool = (self.test_pool if eval_split == "test"
-                               else tasks.pool(eval_split, device=self.device))
-            self.curve_pool.check(ways=ways, shots=shots, queries=test_queries)
+
+    # Data, device and network are built on first use (prepare, run, or a caller such as
+    # metanas.meta.l2l_parity), never in the constructor, which only validates.
+    @functools.cached_property
+    def device(self) -> torch.device:
+        return resolve_device(self.device_spec)
+
+    @functools.cached_property
+    def train_pool(self) -> FewShotPool:
+        pool = self.tasks.pool("train", device=self.device)
+        pool.check(ways=self.ways, shots=self.train_shots, queries=self.train_queries)
+        return pool
+
+    @functools.cached_property
+    def test_pool(self) -> FewShotPool:
+        pool = self.tasks.pool("test", device=self.device)
+        pool.check(ways=self.ways, shots=self.shots, queries=self.test_queries)
+        return pool
+
+    @functools.cached_property
+    def curve_pool(self) -> FewShotPool | None:
+        if self.eval_every is None:
+            return None
+        if self.eval_split == "test":
+            return self.test_pool
+        pool = self.tasks.pool(self.eval_split, device=self.device)
+        pool.check(ways=self.ways, shots=self.shots, queries=self.test_queries)
+        return pool
+
+    @functools.cached_property
+    def learner(self) -> InitializationLearner:
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            model = backbone(ways)
-        self.learner = learner(model.to(self.device))
+            torch.manual_seed(self.seed)
+            model = self.backbone_factory(self.ways)
+        return self.learner_factory(model.to(self.device))
 
     @property
     def setting(self) -> str:
         return f"{self.ways}w{self.shots}s"
 
+    @functools.cached_property
     def settings(self) -> dict[str, Any]:
         """What determines the result (see :mod:`metanas.meta.run_settings`); device,
         threads and the checkpoint and log intervals may change between resumes."""
@@ -156,15 +179,26 @@ class MetaTrainJob:
             "seed": self.seed,
         }
 
+    def prepare(self, out_dir: Path) -> bool:
+        """Load the data, check the episode shapes and the folder's settings record.
+
+        :return: True when ``out_dir`` holds this run finished.
+        :raises EpisodeSizeError: if a split cannot serve the episode shape.
+        :raises ValueError: if ``out_dir`` holds a run with other settings.
+        """
+        folder = RunFolder(out_dir, finished=SUMMARY_FILE)
+        return folder.open(self.settings, outputs=(CHECKPOINT_FILE, SUMMARY_FILE))
+
     def run(self, out_dir: Path) -> None:
         """Train (resuming from ``out_dir/checkpoint.pt`` if present), then meta-test.
 
         :raises ValueError: if ``out_dir`` holds a run with other settings.
         """
         out_dir = Path(out_dir)
-        outputs = (CHECKPOINT_FILE, SUMMARY_FILE)
-        if open_run(out_dir, self.settings(), outputs=outputs, finished=SUMMARY_FILE):
+        if self.prepare(out_dir):
             return
+        if self.threads is not None:
+            torch.set_num_threads(self.threads)
         rng = torch.Generator().manual_seed(self.seed)
 
         def next_batch() -> EpisodeBatch:

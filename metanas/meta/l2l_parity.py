@@ -26,11 +26,11 @@ from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from torch import nn
 
+from common_io.atomic_io import atomic_write_text
 from metanas.meta.job import MetaTrainJob
 from metanas.meta.maml import MAML
 from metanas.meta.stats import mean_ci95
 from metanas.meta.training import csv_text
-from tabular_bench.atomic_io import atomic_write_text
 from tasks.episodes import EpisodeBatch
 
 EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.func import grad, grad_and_value, vmap
+from torch.func import grad_and_value, vmap
 
 from metanas.meta import functional as fn
 from metanas.meta.functional import Params
@@ -68,14 +68,12 @@ class MAML(InitializationLearner):
         return torch.optim.Adam(self.model.parameters(), lr=self.outer_lr)
 
     def adapt(self, params: Params, x: torch.Tensor, y: torch.Tensor, *, steps: int) -> Params:
-        """``steps`` inner SGD steps on one task's support set; pure, and differentiable
-        through the steps unless ``first_order``."""
-        for _ in range(steps):
-            grads = grad(fn.loss, argnums=1)(self.model, params, x, y)
-            if self.first_order:
-                grads = {k: g.detach() for k, g in grads.items()}
-            params = fn.sgd_step(params, grads, self.inner_lr)
-        return params
+        """``steps`` inner SGD steps on one task's support set (:func:`fn.adapt`); pure, and
+        differentiable through the steps unless ``first_order``."""
+        return fn.adapt(
+            fn.classification_loss(self.model), params, [(x, y)] * steps,
+            optimizer=fn.InnerSGD(self.inner_lr), first_order=self.first_order,
+        ).params
 
     def _task_query(
         self, params: Params, xs: torch.Tensor, ys: torch.Tensor, xq: torch.Tensor,

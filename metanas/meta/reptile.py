@@ -111,13 +111,12 @@ class Reptile(InitializationLearner):
         :returns: adapted parameters, the Adam state, and the loss and accuracy of the last
             mini-batch before its step.
         """
-        for i in range(order.shape[0]):
-            xb, yb = x[order[i]], y[order[i]]
-            grads, loss, out = fn.loss_grad(self.model, params, xb, yb)
-            params, state = fn.adam_step(
-                params, grads, state, lr=self.inner_lr, beta2=self.beta2, eps=self.eps
-            )
-        return params, state, loss, (out.argmax(-1) == yb).float().mean()
+        batches = [(x[order[i]], y[order[i]]) for i in range(order.shape[0])]
+        params, state, loss, out = fn.adapt(
+            fn.classification_loss(self.model), params, batches,
+            optimizer=fn.InnerAdam(self.inner_lr, beta2=self.beta2, eps=self.eps), state=state,
+        )
+        return params, state, loss, (out.argmax(-1) == batches[-1][1]).float().mean()
 
     def meta_step_size(self, progress: float) -> float:
         """Linear annealing of eps, as the reference's ``frac_done``."""

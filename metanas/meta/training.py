@@ -26,10 +26,11 @@ from typing import Any
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
+from common_io.atomic_io import atomic_write_text, remove_stale_temporaries
 from metanas.meta import checkpoint
 from metanas.meta.learner import MetaLearner
-from tabular_bench.atomic_io import atomic_write_text, remove_stale_temporaries
 from tasks.episodes import EpisodeBatch
 
 CHECKPOINT_FILE = "checkpoint.pt"
@@ -99,6 +100,7 @@ def meta_train(
     step_rng: torch.Generator,
     generators: Mapping[str, Generator],
     evaluate: Callable[[], tuple[float, float]] | None = None,
+    progress: bool = True,
 ) -> float:
     """Train ``learner`` to ``schedule.iterations``, resuming from ``out_dir``'s checkpoint.
 
@@ -110,6 +112,8 @@ def meta_train(
     :param evaluate: held-out accuracy (%) of the current initialization and its 95%
         half-width; called when :meth:`Schedule.evaluates_at` says so. It must not touch
         ``generators``, so that the curve cannot change the trained parameters.
+    :param progress: show a progress bar (iterations, with the last logged loss and
+        accuracy) on stderr.
     :returns: training wall time in seconds, summed over the interrupted segments.
     """
     out_dir = Path(out_dir)
@@ -143,6 +147,8 @@ def meta_train(
 
     if evaluate is not None and iteration == 0:
         add_curve_point(0)
+    bar = tqdm(total=schedule.iterations, initial=iteration, unit="it", desc="meta-train",
+               disable=not progress)
     for it in range(iteration, schedule.iterations):
         metrics = learner.meta_train_step(
             next_batch(), progress=it / schedule.iterations, rng=step_rng
@@ -157,6 +163,8 @@ def meta_train(
                 "wall_time_s": round(time.perf_counter() - started, 2),
             })
             window = []
+            bar.set_postfix(loss=f"{log[-1]['train_loss']:.3f}", acc=f"{log[-1]['train_acc']:.3f}")
+        bar.update()
         if evaluate is not None and schedule.evaluates_at(done):
             add_curve_point(done)
         if done % schedule.checkpoint_every == 0 or done == schedule.iterations:
@@ -172,6 +180,7 @@ def meta_train(
                 "eval_time_s": eval_s,
             }, path)
             _write_logs(out_dir, log, curve)
+    bar.close()
     return time.perf_counter() - started
 
 

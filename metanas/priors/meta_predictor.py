@@ -16,7 +16,8 @@ import numpy as np
 import torch
 from torch.func import vmap
 
-from metanas.priors.predictor import Params, adapt, init_mlp, mse, standardise
+from metanas.meta.functional import InnerSGD, adapt
+from metanas.priors.predictor import Params, init_mlp, mse, standardise
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,18 @@ def meta_train_predictor(
     return {name: p.detach().clone() for name, p in params.items()}
 
 
+def _mse_loss(params: Params, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, tuple[()]]:
+    return mse(params, x, y), ()
+
+
+def _adapt(params: Params, x: torch.Tensor, y: torch.Tensor, config: PredictorMetaConfig) -> Params:
+    """``inner_steps`` SGD steps on ``(x, y)`` (the shared inner loop); differentiable w.r.t.
+    ``params`` (for MAML)."""
+    return adapt(
+        _mse_loss, params, [(x, y)] * config.inner_steps, optimizer=InnerSGD(config.inner_lr)
+    ).params
+
+
 def _reptile_step(
     params: Params, x: torch.Tensor, y: torch.Tensor, config: PredictorMetaConfig
 ) -> Params:
@@ -100,7 +113,7 @@ def _reptile_step(
     """
 
     def task_adapt(x_task: torch.Tensor, y_task: torch.Tensor) -> Params:
-        return adapt(params, x_task, y_task, steps=config.inner_steps, lr=config.inner_lr)
+        return _adapt(params, x_task, y_task, config)
 
     adapted = vmap(task_adapt)(x, y)
     return {
@@ -119,9 +132,7 @@ def _maml_step(
     s = config.support
 
     def task_loss(x_task: torch.Tensor, y_task: torch.Tensor) -> torch.Tensor:
-        adapted = adapt(
-            params, x_task[:s], y_task[:s], steps=config.inner_steps, lr=config.inner_lr
-        )
+        adapted = _adapt(params, x_task[:s], y_task[:s], config)
         return mse(adapted, x_task[s:], y_task[s:])
 
     optimiser.zero_grad()

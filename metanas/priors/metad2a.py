@@ -13,6 +13,7 @@ import torch
 
 from metanas.priors.predictor import mlp
 from metanas.priors.prior import MetaPrior
+from tabular_bench.spaces import SearchSpace
 
 
 def policy_log_probabilities(logits: np.ndarray, codes: np.ndarray) -> np.ndarray:
@@ -22,12 +23,12 @@ def policy_log_probabilities(logits: np.ndarray, codes: np.ndarray) -> np.ndarra
     return log_probs[np.arange(logits.shape[0]), codes].sum(axis=1)
 
 
-def ranked_top_k(prior: MetaPrior, k: int) -> dict[str, np.ndarray]:
-    """Keys of the ``k`` cells ranked highest by the policy and by the predictor."""
+def ranked_top_k(prior: MetaPrior, k: int, space: SearchSpace) -> dict[str, np.ndarray]:
+    """Keys of the ``k`` architectures of ``space`` ranked highest by the policy and by the
+    predictor (any space: its codes come from the space, not from the logits' shape)."""
     if prior.predictor is None or prior.features is None:
         raise ValueError("ranking needs a prior with a meta-trained predictor and features")
-    num_edges, num_ops = prior.logits.shape
-    codes = np.indices((num_ops,) * num_edges).reshape(num_edges, -1).T
+    codes = space.all_codes()
     with torch.no_grad():
         scores = mlp(prior.predictor, torch.as_tensor(prior.features)).numpy()
     log_probs = policy_log_probabilities(prior.logits, codes)

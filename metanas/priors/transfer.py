@@ -20,6 +20,7 @@ as ``priors/<dataset>/prior_<m>.pt`` (:func:`~metanas.priors.prior.save_prior`);
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -29,8 +30,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
-from tqdm.auto import tqdm
 
+from common_io.atomic_io import atomic_write_bytes, remove_stale_temporaries
+from metanas.jobs.fingerprint import describe_call
+from metanas.jobs.run_folder import check_settings
 from metanas.priors.deep_kernel import KernelMetaConfig
 from metanas.priors.meta_policy import PolicyMetaConfig
 from metanas.priors.meta_predictor import PredictorMetaConfig
@@ -55,9 +58,15 @@ from metanas.runner.search_loop import (
 )
 from metanas.runner.seeding import run_seeds
 from metanas.runner.settings import SearchSetting, parse_protocols, require_positive_ints
-from metanas.runner.strategy_registry import StrategyFactory, describe_factory
+from metanas.runner.sharded_search import (
+    SPEC_FILE,
+    Shard,
+    check_shards,
+    plan_shards,
+    run_shards,
+)
+from metanas.runner.strategy_registry import StrategyFactory
 from metanas.strategies.base import Strategy
-from tabular_bench.atomic_io import atomic_write_bytes, remove_stale_temporaries
 from tabular_bench.benchmark import Benchmark
 
 PAIRED = "paired"  # strategy-name slot of run_seeds: the same seed for every method
@@ -119,8 +128,8 @@ class TransferJob:
         take ``source=`` get a :class:`TransferSource` over the training view (the hand
         prior takes none; ``None`` drops the method).
     :param meta_training: :class:`MetaTrainingConfig` fields.
-    :param runs: runs (seeds) per (held-out dataset, method); the paired tests need >= 100.
-    :param runs_per_method: fewer runs for named slow methods.
+    :param runs: runs (seeds) per (held-out dataset, method), paired by seed across methods.
+    :param runs_per_method: fewer runs for named slow methods (paired on the common runs).
     :param metad2a: ``{top_k, runs, published: {dataset: accuracy}}`` of the MetaD2A
         protocol (best test accuracy among the ``top_k`` cells ranked highest).
     :param report_dir: where the report (summary, tests, table, figures) is written;
@@ -252,43 +261,29 @@ class TransferJob:
         self._write_setup(out_dir)
         priors = {s.dataset: self._priors(out_dir, s) for s in self.settings}
         self._write_ranked(out_dir, priors)
-        todo = []
-        for setting in self.settings:
-            for name, factory in self.methods.items():
-                folder = shard_store.ShardKey(setting.protocol, setting.dataset, name, 0, 0).folder
-                shard_store.ensure_spec(out_dir, folder, self._spec(setting, name, factory))
-                runs = self.runs_of(name)
-                for first in range(0, runs.stop, self.runs_per_shard):
-                    last = min(first + self.runs_per_shard, runs.stop) - 1
-                    key = shard_store.ShardKey(setting.protocol, setting.dataset, name, first, last)
-                    if not (out_dir / key.relpath).exists():
-                        meta = priors[setting.dataset] if name in self.meta_methods else None
-                        source = self.source(setting) if needs_source(factory) else None
-                        todo.append((key, setting, factory, meta, source))
-        jobs = (
-            delayed(_run_shard)(
-                out_dir,
-                key,
-                setting,
-                factory,
-                self.tables[setting.dataset],
-                meta,
-                source,
-                self.benchmark if self.tables[setting.dataset].seeded else None,
+        shards = plan_shards(self.settings, self.methods, self.runs_of, self.runs_per_shard)
+        check_shards(out_dir, shards, self._spec)
+
+        def work(shard: Shard) -> functools.partial[pd.DataFrame]:
+            setting, name = shard.setting, shard.key.strategy
+            factory, tables = self.methods[name], self.tables[setting.dataset]
+            return functools.partial(
+                transfer_frame, shard.key, setting, factory, tables,
+                priors[setting.dataset] if name in self.meta_methods else None,
+                self.source(setting) if needs_source(factory) else None,
+                self.benchmark if tables.seeded else None,
                 self.base_seed,
             )
-            for key, setting, factory, meta, source in todo
-        )
-        with tqdm(total=len(todo), unit="shard", desc="transfer", disable=not self.progress) as bar:
-            for _ in Parallel(n_jobs=self.n_jobs, return_as="generator_unordered")(jobs):
-                bar.update()
+
+        run_shards(out_dir, shards, work, n_jobs=self.n_jobs, progress=self.progress,
+                   desc="transfer")
         write_transfer_report(out_dir, self.report_dir or out_dir)
 
     def _priors(self, out_dir: Path, held_out: SearchSetting) -> list[MetaPrior]:
         """Load or meta-train the ``meta_seeds`` priors of one held-out dataset."""
         relative = Path("priors") / held_out.dataset
         # Priors from another meta-training configuration are refused, never reused.
-        shard_store.ensure_spec(out_dir, relative, self._meta_spec(held_out))
+        check_settings(out_dir / relative / SPEC_FILE, self._meta_spec(held_out))
         folder = out_dir / relative
         paths = [folder / f"prior_{m}.pt" for m in range(self.meta.meta_seeds)]
         missing = [m for m, p in enumerate(paths) if not p.exists()]
@@ -299,10 +294,10 @@ class TransferJob:
             save_prior(prior, paths[m])
         return [load_prior(p) for p in paths]
 
-    def _spec(self, setting: SearchSetting, name: str, factory: StrategyFactory) -> dict:
+    def _spec(self, setting: SearchSetting, name: str) -> dict:
         spec = {
             "setting": setting.to_dict(),
-            "strategy": describe_factory(factory),
+            "strategy": describe_call(self.methods[name]),
             "base_seed": self.base_seed,
             "runs_per_shard": self.runs_per_shard,
         }
@@ -324,17 +319,24 @@ class TransferJob:
         }
 
     def _write_setup(self, out_dir: Path) -> None:
-        """What the report needs besides traces: optima, families, settings, published."""
+        """What the report needs besides traces: targets, families, settings, units.
+
+        The report reads the test metric's unit and direction, the cost unit and whether
+        the signal was noisy from here, so it never assumes NB201's percentages or seconds.
+        """
         optima = []
         for s in self.settings:
             test = self.tables[s.dataset].test[s.test_task]
-            best = test.max()
+            measured = test[np.isfinite(test)]
+            best = measured.max()
             optima.append(
                 {
                     "dataset": s.dataset,
                     "test_task": s.test_task,
-                    "budget_s": s.budget_s,
-                    "optimum_test_acc": float(best),
+                    "budget": s.budget_s,
+                    "optimum_test_value": float(best),
+                    "worst_test_value": float(measured.min()),
+                    "median_test_value": float(np.median(measured)),
                     # Ties count: CIFAR-10's two best cells share 94.3733.
                     "optimum_arch_indices": ";".join(
                         str(i) for i in self.tables[s.dataset].arch_index[test >= best]
@@ -345,13 +347,23 @@ class TransferJob:
         atomic_write_bytes(
             out_dir / OPTIMA_FILE, pd.DataFrame(optima).to_csv(index=False).encode()
         )
+        spec = self.benchmark.metric_spec(self.settings[0].test_metric)
+        settings = {
+            s.dataset: {**s.to_dict(), "signal_seeded": bool(self.tables[s.dataset].seeded)}
+            for s in self.settings
+        }
         setup = {
             "families": {n: self.family(n) for n in self.methods},
             "metad2a": self.metad2a,
             "meta_seeds": self.meta.meta_seeds,
             "protocol": self.settings[0].protocol,
             "space": self.benchmark.space.name,
-            "settings": {s.dataset: s.to_dict() for s in self.settings},
+            "settings": settings,
+            # A table without training times charges 1 per query (TransNAS zero-cost files).
+            "cost_unit": "queries"
+            if all(np.all(t.cost == 1.0) for t in self.tables.values())
+            else "simulated_s",
+            "test_metric": asdict(spec),
         }
         atomic_write_bytes(out_dir / SETUP_FILE, json.dumps(setup, indent=1).encode())
 
@@ -367,7 +379,8 @@ class TransferJob:
             tables = self.tables[s.dataset]
             test = tables.test[s.test_task]
             for m, prior in enumerate(priors[s.dataset][: self.metad2a["runs"]]):
-                for ranking, keys in ranked_top_k(prior, self.metad2a["top_k"]).items():
+                ranked = ranked_top_k(prior, self.metad2a["top_k"], self.benchmark.space)
+                for ranking, keys in ranked.items():
                     picked = keys[np.argmax(tables.signal[keys])]
                     rows.append(
                         {
@@ -383,8 +396,7 @@ class TransferJob:
         )
 
 
-def _run_shard(
-    out_dir: Path,
+def transfer_frame(
     key: shard_store.ShardKey,
     setting: SearchSetting,
     factory: StrategyFactory,
@@ -393,7 +405,7 @@ def _run_shard(
     source: TransferSource | None,
     benchmark: Benchmark | None,
     base_seed: int,
-) -> Path:
+) -> pd.DataFrame:
     """Worker: the shard's runs, traced with each evaluated cell's test accuracy."""
 
     def make_strategy(run: int, seed: int) -> Strategy:
@@ -414,4 +426,4 @@ def _run_shard(
     frame = trace_frame(setting, key.strategy, tables, results)
     frame["test_acc"] = tables.test[setting.test_task][np.concatenate([r.keys for r in results])]
     frame["meta_seed"] = frame["run"] % len(priors) if priors is not None else -1
-    return shard_store.write_shard(out_dir, key, frame)
+    return frame

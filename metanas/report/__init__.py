@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from metanas.report import search
+from metanas.report import fewshot, search, table_build, transfer
 from metanas.report.section import ReportSection
 
 REPORT_FILE = "table.md"
-SECTIONS: tuple[ReportSection, ...] = (search.SECTION,)
+SECTIONS: tuple[ReportSection, ...] = (
+    search.SECTION, transfer.SECTION, fewshot.SECTION, table_build.SECTION,
+)
+"""Every job kind the harness runs: search, transfer, few-shot meta-training, table build."""
 
 __all__ = ["REPORT_FILE", "SECTIONS", "ReportSection", "build_report"]
 
@@ -29,7 +32,8 @@ def build_report(results_dir: Path) -> Path:
         raise FileNotFoundError(
             f"nothing to report in {results_dir}: no section "
             f"({', '.join(s.name for s in SECTIONS)}) finds its inputs there; pass the "
-            "out_dir of a run (e.g. runs/nb201_paper) or a multirun folder"
+            "out_dir of a run (e.g. runs/nb201_paper, runs/nb201_transfer, a few-shot run or "
+            "a table build) or a multirun folder"
         )
     chunks = [s.render(results_dir) for s in sections]
     path = results_dir / REPORT_FILE

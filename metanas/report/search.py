@@ -3,8 +3,12 @@
 Inputs (written by :class:`metanas.runner.search_job.SearchJob`, in the run's out_dir or
 in each job folder of a multirun folder): the trace shards, ``settings.json``, and optionally
 ``published.json``, ``optimum.csv`` and ``notes.md``. Outputs: ``summary.csv`` and
-``finals.csv`` (one row per run), ``search_curves.png`` (best-so-far test accuracy against
-simulated time, 95% confidence bands) and ``search_finals.png`` (final accuracies).
+``finals.csv`` (one row per run), ``search_curves.png`` (best-so-far reported metric
+against simulated time, 95% confidence bands) and ``search_finals.png`` (final values).
+
+Words, units and digits come from each setting's recorded ``test_metric``
+(:func:`tabular_bench.benchmark.metric_spec`: accuracy in %, SSIM, negative L2 loss, ...),
+and axis limits from the plotted data, so the report reads right for any table.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from metanas.runner.shard_store import (
     shard_paths,
 )
 from metanas.runner.summary import RUN_KEYS, rebuild_summary
+from tabular_bench.benchmark import MetricSpec, metric_spec
 
 CURVES_FILE = "search_curves.png"
 FINALS_PLOT = "search_finals.png"
@@ -44,7 +49,8 @@ class Column:
 
 
 def _applies(results_dir: Path) -> bool:
-    return bool(shard_paths(results_dir))
+    """Trace shards and the search job's settings (a transfer job's shards have none)."""
+    return bool(shard_paths(results_dir)) and bool(_files(results_dir, SETTINGS_FILE))
 
 
 def _files(results_dir: Path, name: str) -> list[Path]:
@@ -76,8 +82,27 @@ def columns_of(summary: pd.DataFrame, settings: dict[tuple[str, str], dict]) -> 
     return cols
 
 
-def _fmt(mean: float, std: float) -> str:
-    return f"{mean:.2f} ± {std:.2f}"
+def metric_of(settings: dict[tuple[str, str], dict], protocol: str, dataset: str | None = None
+              ) -> MetricSpec:
+    """Spec of the reported metric of a setting (or of a protocol's first setting); runs
+    recorded before settings carried ``test_metric`` report ``test_acc``."""
+    for (p, d), spec in settings.items():
+        if p == protocol and dataset in (None, d):
+            return metric_spec(spec.get("test_metric", "test_acc"))
+    return metric_spec("test_acc")
+
+
+def words(spec: MetricSpec) -> str:
+    """``"test accuracy (%)"``, ``"validation SSIM"``: the label, with the unit unless the
+    label already says it."""
+    return spec.label if spec.unit in spec.label else f"{spec.label} ({spec.unit})"
+
+
+def _fmt(mean: float, std: float, unit: str = "%") -> str:
+    """Points of a percentage to 2 decimals; other units to 4 significant digits."""
+    if unit == "%":
+        return f"{mean:.2f} ± {std:.2f}"
+    return f"{mean:.4g} ± {std:.2g}"
 
 
 def markdown_table(
@@ -102,12 +127,14 @@ def markdown_table(
             for c in cols
             if c.value == "test_acc"
         )
+        spec = metric_of(settings, protocol)
         lines += [
             f"### Protocol `{protocol}` (budget: {budgets})",
             "",
             (
-                "Test accuracy (%) of the chosen cell at the budget, mean ± std over runs "
-                "(search dataset → reported dataset)."
+                f"{words(spec)[0].upper()}{words(spec)[1:]} (`{spec.name}`) of the chosen "
+                "cell at the budget, mean ± std over runs (search dataset → reported dataset)"
+                + ("; higher is better." if spec.higher_is_better else "; lower is better.")
             ),
             "",
         ]
@@ -133,7 +160,7 @@ def markdown_table(
                         rows.at[c.dataset, f"{c.value}_mean"],
                         rows.at[c.dataset, f"{c.value}_std"],
                     )
-                    cells.append(_fmt(mean, std))
+                    cells.append(_fmt(mean, std, spec.unit))
                 else:
                     mean = np.nan
                     cells.append("")
@@ -145,15 +172,16 @@ def markdown_table(
                         label = (
                             f" {ref['label']}" if ref.get("label", "").lower() != strategy else ""
                         )
-                        cells.append(f"{_fmt(p_mean, p_std)}{label}{delta}")
+                        cells.append(f"{_fmt(p_mean, p_std, spec.unit)}{label}{delta}")
                     else:
                         cells.append("")
             lines.append("| " + " | ".join(cells) + " |")
         if optimum is not None:
             best = optimum.set_index("dataset")["best"]
-            cells = ["optimum (best test acc in the table)", "", ""]
+            cells = ["optimum (best in the table)", "", ""]
+            digits = ".2f" if spec.unit == "%" else ".4g"
             for c in cols:
-                cells.append(f"{best[c.label]:.2f}" if c.label in best.index else "")
+                cells.append(f"{best[c.label]:{digits}}" if c.label in best.index else "")
                 if pub:
                     ref = pub.get("optimum", {})
                     cells.append(f"{ref[c.label][0]:.2f}" if c.label in ref else "")
@@ -199,10 +227,29 @@ def _panel_grid(plt: Any, n: int, per_row: int = 3) -> tuple[Any, list[Any]]:
     return fig, flat[:n]
 
 
+def data_limits(values: np.ndarray, best: float | None = None, pad: float = 0.05
+                ) -> tuple[float, float]:
+    """Y-limits from the data: the 2% quantile of ``values`` up to their maximum (or the
+    optimum ``best`` when higher), padded by ``pad`` of the span on both sides."""
+    values = np.asarray(values, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return (0.0, 1.0) if best is None else (best - 1.0, best + 1.0)
+    low = float(np.quantile(values, 0.02))
+    high = float(max(values.max(), best if best is not None and np.isfinite(best) else -np.inf))
+    span = high - low or max(abs(high), 1.0) * 1e-3
+    return low - pad * span, high + pad * span
+
+
 def plot_curves(
-    grid: pd.DataFrame, panels: list[tuple[str, str]], optimum: pd.DataFrame | None, path: Path
+    grid: pd.DataFrame,
+    panels: list[tuple[str, str]],
+    optimum: pd.DataFrame | None,
+    path: Path,
+    settings: dict[tuple[str, str], dict] | None = None,
 ) -> None:
-    """One panel per (protocol, dataset): mean best-so-far test accuracy, 95% CI bands."""
+    """One panel per (protocol, dataset): mean best-so-far reported metric, 95% CI bands;
+    panels wrap three to a row."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -224,12 +271,13 @@ def plot_curves(
         )
         if dataset in best.index:
             ax.axhline(best[dataset], color="grey", ls="--", lw=0.8, label="optimum")
-        low = part.groupby(["strategy", "time_s"])["best_test_acc"].mean()
-        ax.set_ylim(max(low.quantile(0.02), low.max() - 6), best.get(dataset, low.max()) + 0.3)
+        means = part.groupby(["strategy", "time_s"])["best_test_acc"].mean()
+        ax.set_ylim(*data_limits(means.to_numpy(), best.get(dataset)))
+        spec = metric_of(settings or {}, protocol, dataset)
         ax.set(
             title=f"{protocol}: {dataset}",
             xlabel="simulated search time (s)",
-            ylabel="best-so-far test accuracy (%)",
+            ylabel=f"best-so-far {words(spec)}",
         )
         ax.legend(fontsize=8)
     fig.tight_layout()
@@ -237,8 +285,13 @@ def plot_curves(
     plt.close(fig)
 
 
-def plot_finals(finals: pd.DataFrame, columns: list[Column], path: Path) -> None:
-    """Distribution of final test accuracies per strategy, one panel per reported column."""
+def plot_finals(
+    finals: pd.DataFrame,
+    columns: list[Column],
+    path: Path,
+    settings: dict[tuple[str, str], dict] | None = None,
+) -> None:
+    """Distribution of final values per strategy, one panel per reported column."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -258,7 +311,8 @@ def plot_finals(finals: pd.DataFrame, columns: list[Column], path: Path) -> None
             linewidth=0.8,
         )
         title = c.label if c.label == c.dataset else f"{c.dataset} → {c.label}"
-        ax.set(title=f"{c.protocol}: {title}", xlabel="", ylabel="final test accuracy (%)")
+        spec = metric_of(settings or {}, c.protocol, c.dataset)
+        ax.set(title=f"{c.protocol}: {title}", xlabel="", ylabel=f"final {words(spec)}")
         ax.tick_params(axis="x", rotation=30, labelsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -287,17 +341,17 @@ def render(results_dir: Path) -> str:
     budgets = {k: float(v["budget_s"]) for k, v in settings.items()}
     panels = [k for k in settings if k in present]
     grid = curves_on_grid(traces, budgets)
-    plot_curves(grid, panels, optimum, results_dir / CURVES_FILE)
-    plot_finals(finals, columns, results_dir / FINALS_PLOT)
+    plot_curves(grid, panels, optimum, results_dir / CURVES_FILE, settings)
+    plot_finals(finals, columns, results_dir / FINALS_PLOT, settings)
 
     notes = [p.read_text().strip() for p in _files(results_dir, NOTES_FILE)]
     parts = [
         "## Search results",
         "",
         markdown_table(summary, columns, settings, published, optimum),
-        f"![best-so-far test accuracy against simulated time]({CURVES_FILE})",
+        f"![best-so-far value against simulated time]({CURVES_FILE})",
         "",
-        f"![final test accuracy per strategy]({FINALS_PLOT})",
+        f"![final value per strategy]({FINALS_PLOT})",
         "",
         *(["### Notes", "", *dict.fromkeys(notes)] if notes else []),
     ]

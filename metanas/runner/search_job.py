@@ -2,44 +2,32 @@
 
 ``SearchJob(...).run(out_dir)`` validates everything first (settings against the
 benchmark, strategy names, budgets, sizes), then runs the missing shards in parallel over
-seeds (joblib/loky processes) with a progress bar, and finally rebuilds ``summary.csv``
-and the report from the shards. Running it again on the same ``out_dir`` resumes: complete
+seeds (joblib/loky processes, :mod:`metanas.runner.sharded_search`) with a progress bar,
+and finally rebuilds ``summary.csv`` from the shards (``metanas.run`` then renders the
+report, :mod:`metanas.report`). Running it again on the same ``out_dir`` resumes: complete
 shards are skipped, so the summary ends the same and no row is duplicated.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from joblib import Parallel, delayed
-from tqdm.auto import tqdm
 
-from metanas.report import build_report
+from common_io.atomic_io import atomic_write_bytes
+from metanas.jobs.fingerprint import describe_call
 from metanas.runner import shard_store
 from metanas.runner.search_loop import SettingTables, build_tables, run_searches, trace_frame
 from metanas.runner.settings import SearchSetting, parse_protocols, require_positive_ints
 from metanas.runner.shard_store import NOTES_FILE, OPTIMUM_FILE, PUBLISHED_FILE, SETTINGS_FILE
-from metanas.runner.strategy_registry import (
-    StrategyFactory,
-    available_strategies,
-    describe_factory,
-)
+from metanas.runner.sharded_search import Shard, check_shards, plan_shards, run_shards
+from metanas.runner.strategy_registry import StrategyFactory, available_strategies
 from metanas.runner.summary import rebuild_summary
-from metanas.strategies.base import Strategy
-from tabular_bench.atomic_io import atomic_write_bytes, remove_stale_temporaries
 from tabular_bench.benchmark import Benchmark
-
-
-@dataclass(frozen=True)
-class _Shard:
-    key: shard_store.ShardKey
-    setting: SearchSetting
 
 
 class SearchJob:
@@ -56,6 +44,8 @@ class SearchJob:
     :param published: published results, ``{protocol: {strategy: {label, dataset: [mean,
         std]}}}``, shown beside ours in ``table.md``.
     :param notes: protocol differences to state under the table (markdown lines).
+    :param progress: show a progress bar over shards.
+    :param report: ask ``metanas.run`` to build ``table.md`` and the plots after the run.
     """
 
     def __init__(
@@ -113,23 +103,15 @@ class SearchJob:
         count = min(self.runs, self.runs_per_strategy.get(strategy, self.runs))
         return range(self.first_run, self.first_run + count)
 
-    def plan(self) -> list[_Shard]:
+    def plan(self) -> list[Shard]:
         """Every shard of this job, in a fixed order."""
-        shards = []
-        for setting in self.settings:
-            for name in self.strategies:
-                runs = self.runs_of(name)
-                for start in range(runs.start, runs.stop, self.runs_per_shard):
-                    last = min(start + self.runs_per_shard, runs.stop) - 1
-                    key = shard_store.ShardKey(setting.protocol, setting.dataset, name, start, last)
-                    shards.append(_Shard(key, setting))
-        return shards
+        return plan_shards(self.settings, self.strategies, self.runs_of, self.runs_per_shard)
 
     def spec(self, setting: SearchSetting, strategy: str) -> dict[str, Any]:
         """Inputs that determine a (setting, strategy) folder's shards."""
         return {
             "setting": setting.to_dict(),
-            "strategy": describe_factory(self.strategies[strategy]),
+            "strategy": describe_call(self.strategies[strategy]),
             "benchmark": self.benchmark.identity(),
             "seeded": self.tables[setting.name].seeded,
             "base_seed": self.base_seed,
@@ -139,52 +121,31 @@ class SearchJob:
     # -- running -------------------------------------------------------------------
     def prepare(self, out_dir: Path) -> None:
         """Accept ``out_dir`` or raise: it must hold no shards of another configuration."""
-        out_dir = Path(out_dir)
-        for setting in self.settings:
-            for name in self.strategies:
-                folder = shard_store.ShardKey(setting.protocol, setting.dataset, name, 0, 0).folder
-                shard_store.ensure_spec(out_dir, folder, self.spec(setting, name))
-        shard_store.check_no_overlap(out_dir, [s.key for s in self.plan()])
+        check_shards(Path(out_dir), self.plan(), self.spec)
 
     def run(self, out_dir: Path) -> None:
-        """Run the missing shards, then rebuild the summary and the report."""
+        """Run the missing shards, then rebuild the summary (``metanas.run`` then builds
+        the report when ``report`` is set: the report reads every package, so the runner
+        does not import it)."""
         out_dir = Path(out_dir)
         self.prepare(out_dir)
         shards = self.plan()
-        # Only the folders this job writes: other files below out_dir are not ours.
-        for folder in {out_dir, *(out_dir / s.key.folder for s in shards)}:
-            remove_stale_temporaries(folder)
         self._write_meta(out_dir)
+        run_shards(out_dir, shards, self._work, n_jobs=self.n_jobs, progress=self.progress)
+        rebuild_summary(out_dir)
 
-        todo = [s for s in shards if not (out_dir / s.key.relpath).exists()]
-        tasks = (
-            delayed(_run_shard)(
-                out_dir,
-                s.key,
-                s.setting,
-                self.strategies[s.key.strategy],
-                self.tables[s.setting.name],
-                self.benchmark if self.tables[s.setting.name].seeded else None,
-                self.base_seed,
-                os.getpid(),
-            )
-            for s in todo
+    def _work(self, shard: Shard) -> functools.partial[pd.DataFrame]:
+        """The picklable computation of one shard's traces (run in a worker process)."""
+        tables = self.tables[shard.setting.name]
+        return functools.partial(
+            search_frame,
+            shard.key,
+            shard.setting,
+            self.strategies[shard.key.strategy],
+            tables,
+            self.benchmark if tables.seeded else None,
+            self.base_seed,
         )
-        bar = tqdm(
-            total=len(shards),
-            initial=len(shards) - len(todo),
-            unit="shard",
-            desc="search",
-            disable=not self.progress,
-        )
-        with bar:
-            for _ in Parallel(n_jobs=self.n_jobs, return_as="generator_unordered")(tasks):
-                bar.update()
-
-        if self.report:
-            build_report(out_dir)  # rebuilds the summary too
-        else:
-            rebuild_summary(out_dir)
 
     def _signal_note(self, setting: SearchSetting) -> str:
         """How the signal was read: one random seed per query, or the seed mean (and why)."""
@@ -244,26 +205,15 @@ class SearchJob:
         atomic_write_bytes(path, merged.drop_duplicates("dataset").to_csv(index=False).encode())
 
 
-def _run_shard(
-    out_dir: Path,
+def search_frame(
     key: shard_store.ShardKey,
     setting: SearchSetting,
     factory: StrategyFactory,
     tables: SettingTables,
     benchmark: Benchmark | None,
     base_seed: int,
-    parent_pid: int,
-) -> Path:
-    """Worker: run the shard's runs and store their traces (one atomic file).
-
-    :param parent_pid: the job's process; a worker whose parent died stops before its
-        next run and never writes (nobody owns the folder any more).
-    """
-
-    def make_strategy(run: int, seed: int) -> Strategy:
-        exit_if_orphaned(parent_pid)
-        return factory(space=tables.space, seed=seed)
-
+) -> pd.DataFrame:
+    """The traces of the shard's runs; each run's seeds derive from the strategy's name."""
     results = run_searches(
         setting,
         tables,
@@ -271,18 +221,6 @@ def _run_shard(
         range(key.first, key.last + 1),
         base_seed=base_seed,
         seed_name=key.strategy,
-        make_strategy=make_strategy,
+        make_strategy=lambda run, seed: factory(space=tables.space, seed=seed),
     )
-    frame = trace_frame(setting, key.strategy, tables, results)
-    exit_if_orphaned(parent_pid)
-    return shard_store.write_shard(out_dir, key, frame)
-
-
-def exit_if_orphaned(parent_pid: int) -> None:
-    """End this worker process at once if ``parent_pid`` (the job) is no longer its parent.
-
-    A killed parent's loky workers are re-parented; without this they would finish their
-    shard and write it into a folder that a restarted job may be writing too.
-    """
-    if os.getpid() != parent_pid and os.getppid() != parent_pid:
-        os._exit(1)
+    return trace_frame(setting, key.strategy, tables, results)

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from metanas.runner.orphans import exit_if_orphaned
 from metanas.runner.seeding import run_seeds
 from metanas.runner.settings import SearchSetting
 from metanas.strategies.base import Strategy
@@ -170,6 +171,7 @@ def run_searches(
     results = []
     with one_torch_thread():
         for run in runs:
+            exit_if_orphaned()  # a worker whose job died starts no further run
             seed, rng = run_seeds(base_seed, setting.protocol, setting.dataset, seed_name, run)
             keys, signals, costs = search(make_strategy(run, seed), setting, tables, benchmark, rng)
             results.append(RunResult(run, seed, keys, signals, costs))

@@ -1,9 +1,10 @@
 """Trace store: one parquet file per (setting, strategy, range of runs), written atomically.
 
-A shard appears only when complete (``tabular_bench.atomic_io``), so a
+A shard appears only when complete (``common_io.atomic_io``), so a
 run killed at any moment leaves whole shards or none, and a re-run skips what exists. Each
-(setting, strategy) folder holds ``spec.json``, the inputs that determine its shards; a
-re-run with different inputs is refused rather than mixing results.
+(setting, strategy) folder holds ``spec.json``, the inputs that determine its shards
+(checked by :mod:`metanas.runner.sharded_search`); a re-run with different inputs is
+refused rather than mixing results.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from tabular_bench.atomic_io import atomic_write_bytes
+from common_io.atomic_io import atomic_write_bytes
 
 SHARD_DIR = "shards"
 SETTINGS_FILE = "settings.json"  # the job's search settings (budgets) for the report
@@ -53,38 +54,6 @@ def write_shard(root: Path, key: ShardKey, frame: pd.DataFrame) -> Path:
     frame.to_parquet(buffer, index=False)
     atomic_write_bytes(path, buffer.getvalue())
     return path
-
-
-def ensure_spec(root: Path, folder: Path, spec: dict[str, Any]) -> None:
-    """Record ``spec`` for a shard folder, or raise naming every setting that differs."""
-    path = root / folder / "spec.json"
-    text = json.dumps(spec, indent=1, sort_keys=True)
-    if path.exists():
-        old, new = json.loads(path.read_text()), json.loads(text)
-        if old != new:
-            changes = "; ".join(
-                f"{key}: {a!r} before, {b!r} now" for key, a, b in _differences(old, new)
-            )
-            raise ValueError(
-                f"{path.parent} holds shards from a different configuration ({changes}; "
-                f"see {path}); use another out_dir=, or delete that folder to start over"
-            )
-        return
-    atomic_write_bytes(path, text.encode())
-
-
-def _differences(old: Any, new: Any, prefix: str = "") -> list[tuple[str, Any, Any]]:
-    """(dotted key, old, new) of every leaf that differs between two JSON values."""
-    if isinstance(old, dict) and isinstance(new, dict):
-        out = []
-        for key in sorted(set(old) | set(new), key=str):
-            where = f"{prefix}.{key}" if prefix else str(key)
-            out += _differences(old.get(key, _MISSING), new.get(key, _MISSING), where)
-        return out
-    return [] if old == new else [(prefix or "spec", old, new)]
-
-
-_MISSING = "(absent)"
 
 
 def existing_ranges(root: Path, folder: Path) -> list[tuple[int, int]]:

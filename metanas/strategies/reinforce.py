@@ -11,8 +11,16 @@ per-call overhead would dominate:
 * the baseline is a bias-corrected exponential moving average of rewards (momentum 0.9),
   updated with the new reward *before* the advantage ``reward - baseline`` is taken, so the
   first update has zero advantage, as in NB201;
-* the loss ``-advantage * sum_e log pi(a_e)`` is minimised by Adam (lr 0.01, betas
-  (0.9, 0.999), eps 1e-8: torch's defaults, which NB201 uses), with torch's update rule.
+* the loss ``-advantage * sum_e log pi(a_e)`` is minimised by Adam (betas (0.9, 0.999),
+  eps 1e-8: torch's defaults, which NB201 uses), with torch's update rule.
+
+The learning rate is a required argument of NB201's script, not a constant of it. The default
+0.01 is the one NATS-Bench's ``exps/NATS-algos/reinforce.py`` documents for every dataset;
+NB201's docs give 0.5, its script's header 0.001 and its grid ``hps/GRID-RL.sh`` 0.01-0.5;
+nothing in its code or docs records which rate made the paper's table. It matters: in ~100
+queries the policy barely leaves uniform at 0.01, so the NB201-protocol row is close to
+random search, while 0.05-0.1 reproduce the published REINFORCE row (measured in
+``results/nb201_paper/notes.md``).
 
 If results arrive after further asks, the score function is taken at the policy current when
 the result arrives; with NB201's sequential ask/tell that is the sampling policy. In a
@@ -31,7 +39,7 @@ from tabular_bench.spaces import SearchSpace
 class Reinforce(Strategy):
     """Policy-gradient search over independent per-edge categoricals.
 
-    :param learning_rate: Adam step size (NB201: 0.01).
+    :param learning_rate: Adam step size (NATS-Bench: 0.01; see the module docstring).
     :param ema_momentum: momentum of the moving-average baseline (NB201: 0.9).
     :param init_std: scale of the random initial logits (NB201: 1e-3).
     :param betas: Adam moment decays.

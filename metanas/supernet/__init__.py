@@ -1,4 +1,4 @@
-"""Gradient-based meta-NAS over the NAS-Bench-201 cell space (issue 4, part A).
+"""Gradient-based meta-NAS over the NAS-Bench-201 cell space.
 
 An NB201 supernet whose edges mix the five NB201 ops under logits ``alpha``, meta-trained
 over few-shot tasks with T-NAS-style MAML or MetaNAS-style Reptile on (alpha, w), then

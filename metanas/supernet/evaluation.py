@@ -13,6 +13,7 @@ Per meta-test episode:
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from dataclasses import dataclass
 
@@ -47,7 +48,7 @@ def evaluate_episodes(learner: SupernetMetaLearner, batch: EpisodeBatch) -> Epis
     )
     codes = derive_codes(adapted["alpha"])
     inner = learner.test_inner()
-    fine_tune = type(inner)(inner.rates.frozen_alpha())
+    fine_tune = dataclasses.replace(inner, lr=inner.lr.frozen_alpha())
 
     def derived(params: Params, xs, ys, xq, yq, weights) -> torch.Tensor:
         tuned = adapt(params, model, xs, ys, optimizer=fine_tune, steps=steps, op_weights=weights)
@@ -94,7 +95,7 @@ def nb201_test_accuracy(
     """200-epoch NB201 test accuracy (mean over seeds) of each derived cell per dataset.
 
     A proxy: the table trains the full NB201 network (C=16, N=5) on CIFAR/ImageNet16,
-    not Omniglot; the project's own Omniglot table is a later issue.
+    not Omniglot (a table built on Omniglot itself would measure the derived cells directly).
     """
     keys = NB201.keys(codes)
     return {

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import time
@@ -28,8 +29,11 @@ import numpy as np
 import pandas as pd
 import torch
 
+from common_io.atomic_io import atomic_write_text
+from metanas.jobs.fingerprint import describe_call
+from metanas.jobs.run_folder import RunFolder
 from metanas.meta.device import device_name, resolve_device
-from metanas.meta.run_settings import describe_call, open_run, pool_identity
+from metanas.meta.run_settings import pool_identity
 from metanas.meta.training import CHECKPOINT_FILE, Schedule, csv_text, meta_train
 from metanas.supernet.evaluation import (
     NB201_DATASETS,
@@ -40,11 +44,10 @@ from metanas.supernet.evaluation import (
 from metanas.supernet.meta_learners import SupernetMetaLearner
 from metanas.supernet.network import SuperNet, derive_codes
 from metanas.supernet.summary import EPISODES_FILE, SUMMARY_FILE, episode_summary
-from tabular_bench.atomic_io import atomic_write_text
 from tabular_bench.benchmark import Benchmark
 from tabular_bench.spaces.nb201 import NB201
 from tasks.base import TaskDistribution
-from tasks.episodes import EpisodeBatch
+from tasks.episodes import EpisodeBatch, FewShotPool
 
 TRAIN_STREAM, TEST_STREAM = 0, 1  # numpy seed sequences [seed, stream] of the episodes
 
@@ -85,12 +88,8 @@ class FewShotNASJob:
                 f"{test_episodes}, {test_batch}, {meta_batch}"
             )
         self.schedule = Schedule(iterations, checkpoint_every, log_every)
-        self.device = resolve_device(device)
-        self.pools = {split: tasks.pool(split, device=self.device) for split in ("train", "test")}
-        for pool in self.pools.values():
-            pool.check(ways=ways, shots=shots, queries=queries)
+        self.tasks, self.device_spec = tasks, device
         self.learner_factory, self.benchmark_factory = learner, benchmark
-        self.benchmark = benchmark()
         self.ways, self.shots, self.queries = ways, shots, queries
         self.meta_batch, self.iterations = meta_batch, iterations
         self.test_episodes, self.test_batch = test_episodes, test_batch
@@ -98,10 +97,28 @@ class FewShotNASJob:
                            "stem_stride": stem_stride}
         self.seed, self.threads = seed, threads
 
+    # Device, data and table are built on first use (prepare or run), never in the
+    # constructor, which only validates.
+    @functools.cached_property
+    def device(self) -> torch.device:
+        return resolve_device(self.device_spec)
+
+    @functools.cached_property
+    def pools(self) -> dict[str, FewShotPool]:
+        pools = {split: self.tasks.pool(split, device=self.device) for split in ("train", "test")}
+        for pool in pools.values():
+            pool.check(ways=self.ways, shots=self.shots, queries=self.queries)
+        return pools
+
+    @functools.cached_property
+    def benchmark(self) -> Benchmark:
+        return self.benchmark_factory()
+
     @property
     def setting(self) -> str:
         return f"{self.ways}w{self.shots}s"
 
+    @functools.cached_property
     def settings(self) -> dict[str, Any]:
         """What determines the result (see :mod:`metanas.meta.run_settings`); device,
         threads and the checkpoint and log intervals may change between resumes."""
@@ -124,14 +141,23 @@ class FewShotNASJob:
         return self.learner_factory(model.to(self.device))
 
     # -- run ------------------------------------------------------------------------------
+    def prepare(self, out_dir: Path) -> bool:
+        """Load data and table, check the episode shape and the folder's settings record.
+
+        :return: True when ``out_dir`` holds this run finished.
+        :raises ValueError: if ``out_dir`` holds a run with other settings.
+        """
+        self.benchmark  # noqa: B018 -- a missing table fails here, before training
+        folder = RunFolder(out_dir, finished=SUMMARY_FILE)
+        return folder.open(self.settings, outputs=(CHECKPOINT_FILE, SUMMARY_FILE))
+
     def run(self, out_dir: Path) -> None:
         """Train (resuming from ``checkpoint.pt`` if present), then meta-test and summarise.
 
         :raises ValueError: if ``out_dir`` holds a run with other settings.
         """
         out_dir = Path(out_dir)
-        outputs = (CHECKPOINT_FILE, SUMMARY_FILE)
-        if open_run(out_dir, self.settings(), outputs=outputs, finished=SUMMARY_FILE):
+        if self.prepare(out_dir):
             return
         if self.threads:
             torch.set_num_threads(self.threads)

@@ -24,17 +24,9 @@ from abc import abstractmethod
 import torch
 from torch.func import grad, vmap
 
-from metanas.meta.functional import Params
+from metanas.meta.functional import InnerAdam, InnerOptimizer, InnerSGD, Params
 from metanas.meta.learner import MetaLearner, StepMetrics
-from metanas.supernet.functional import (
-    GroupRates,
-    InnerAdam,
-    InnerOptimizer,
-    InnerSGD,
-    accuracy_fn,
-    adapt,
-    loss_fn,
-)
+from metanas.supernet.functional import GroupRates, accuracy_fn, adapt, loss_fn
 from metanas.supernet.network import ALPHA, SuperNet
 from tasks.episodes import EpisodeBatch
 

@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from common_io.atomic_io import atomic_write_text
 from metanas.meta.stats import mean_ci95
 from metanas.supernet.evaluation import NB201_DATASETS, cell_diversity
-from tabular_bench.atomic_io import atomic_write_text
 from tabular_bench.spaces.nb201 import NB201
 
 EPISODES_FILE = "episodes.csv"

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from tqdm.auto import tqdm
 
 from tabular_bench.builder.merge import merge_to_file
 from tabular_bench.builder.plan import (
@@ -74,6 +75,7 @@ class TableBuildJob:
     :param device: ``auto`` (CUDA if available), ``cpu``, ``cuda`` or ``cuda:N``.
     :param build_dir: folder of the unit files, shared by all shards; default: the job's
         ``out_dir``.
+    :param progress: show a progress bar over this shard's pending units (stderr).
     """
 
     def __init__(
@@ -88,6 +90,7 @@ class TableBuildJob:
         models_in_flight: int = 1,
         device: str = "auto",
         build_dir: str | None = None,
+        progress: bool = True,
     ) -> None:
         if not tasks:
             raise ValueError("tasks is empty: give at least one source, e.g. "
@@ -110,6 +113,7 @@ class TableBuildJob:
         self.models_in_flight = models_in_flight
         self.device = device
         self.build_dir = build_dir
+        self.progress = progress
         self.keys = select_cells(self.cells.mode, sample_size=self.cells.sample_size,
                                  seed=self.cells.seed, archs=list(self.cells.archs))
         self.repeat_keys = (
@@ -145,9 +149,14 @@ class TableBuildJob:
         keys = shard_cells(self.keys, self.shard, self.num_shards)
         log.info("shard %d/%d: %d cells x %d tasks -> %s", self.shard, self.num_shards,
                  len(keys), len(tasks), build_dir)
-        done = run_shard(build_dir, keys, tasks, self.protocol,
-                         models_in_flight=self.models_in_flight, device=device,
-                         repeat_keys=self.repeat_keys)
+        pending = pending_units(build_dir, keys, tasks, self.protocol.seeds,
+                                repeat_keys=self.repeat_keys)
+        with tqdm(total=len(pending), unit="unit", desc=f"shard {self.shard}",
+                  disable=not self.progress) as bar:
+            done = run_shard(build_dir, keys, tasks, self.protocol,
+                             models_in_flight=self.models_in_flight, device=device,
+                             repeat_keys=self.repeat_keys,
+                             on_group_done=lambda group: bar.update(len(group)))
         log.info("shard %d trained %d units", self.shard, len(done))
         left = pending_units(build_dir, self.keys, tasks, self.protocol.seeds,
                              repeat_keys=self.repeat_keys)

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from tabular_bench.atomic_io import atomic_write_bytes
+from common_io.atomic_io import atomic_write_bytes
 from tabular_bench.builder.plan import Unit, unit_seeds
 from tabular_bench.builder.protocol import Protocol
 from tabular_bench.builder.train import SplitTask, UnitRecord, train_group

@@ -12,8 +12,11 @@ our codes and what its ``val_accuracy`` measures:
   ``valid_neg_loss`` (room_layout, negative L2 loss); fidelity :data:`FINAL_EPOCH`.
 * NAS-Bench-201 (``naslib_zc_nasbench201.json``): ``valid_acc`` (%) after 200 epochs.
 
-Stored metrics: the task metric first, then ``flops``, ``params`` and ``zc_<proxy>`` for
-every proxy. NASLib writes ``-1e8`` where a proxy failed (``epe_nas`` on TransNAS); those
+Stored metrics: the task metric first, then ``valid_norm`` (the task metric min-max scaled
+over the task's records: 0 the worst network of the file, 1 the best), ``flops``, ``params``
+and ``zc_<proxy>`` for every proxy. ``valid_norm`` is what a protocol that crosses tasks
+reads (leave-one-task-out transfer): one metric name with one scale on tasks that measure
+accuracy, SSIM or loss. NASLib writes ``-1e8`` where a proxy failed (``epe_nas`` on TransNAS); those
 are stored as missing (NaN). The files record no training time, so ``cost_s`` is 1 per
 evaluation and search budgets count queries. A network absent from a task's records is
 unmeasured there (``measured`` False).
@@ -29,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tabular_bench.benchmark import metric_spec
 from tabular_bench.spaces import NB201, TRANSNAS_MACRO, TRANSNAS_MICRO, SearchSpace
 from tabular_bench.store import Provenance, Table, TaskData, file_sha256
 
@@ -38,6 +42,9 @@ TransNAS-Bench API's ``mode="final"``); the files do not say how many epochs tha
 FAILED = -1e8
 """NASLib's score of a proxy that failed to compute."""
 ORIGIN = "NASLib's zero-cost release (automl/NASLib, naslib/data/zc_*.json)"
+
+NORMALISED = "valid_norm"
+"""The task's validation metric scaled to [0, 1] over the task's records (1 = best)."""
 
 _TRANSNAS_METRIC = {
     "class_scene": "valid_top1",
@@ -129,17 +136,18 @@ def _task_data(
         {k for r in records.values() for k, v in r.items() if isinstance(v, dict)}
         - {"flops", "params"}
     )
-    metrics = (metric, "flops", "params", *(f"zc_{p}" for p in proxies))
+    metrics = (metric, NORMALISED, "flops", "params", *(f"zc_{p}" for p in proxies))
     values = np.full((len(row_of_arch), 1, 1, len(metrics)), np.nan, dtype=np.float32)
     for arch, record in records.items():
         if "val_accuracy" not in record:
             raise ValueError(f"{path}: record {arch} has no val_accuracy")
-        row = [record["val_accuracy"]] + [
+        row = [record["val_accuracy"], np.nan] + [
             record.get(name, {}).get("score", np.nan) for name in ("flops", "params", *proxies)
         ]
         values[row_of_arch[arch], 0, 0] = np.asarray(row, dtype=np.float64)
     values[values == FAILED] = np.nan
     measured = ~np.isnan(values[:, 0, 0, 0])
+    values[:, 0, 0, 1] = _min_max(values[:, 0, 0, 0], metric)
     return TaskData(
         values=values,
         metrics=metrics,
@@ -147,3 +155,13 @@ def _task_data(
         cost_s=np.ones((len(row_of_arch), 1), dtype=np.float32),
         measured=measured,
     )
+
+
+def _min_max(values: np.ndarray, metric: str) -> np.ndarray:
+    """``values`` scaled to [0, 1] over the recorded ones, 1 the best (by the metric's
+    direction); NaN stays NaN, and a task whose records all tie scores 1 (all are best)."""
+    low, high = np.nanmin(values), np.nanmax(values)
+    if not high > low:
+        return np.where(np.isnan(values), np.nan, 1.0)
+    scaled = (values - low) / (high - low)
+    return scaled if metric_spec(metric).higher_is_better else 1.0 - scaled

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tabular_bench.data_dir import DataNotFoundError
+from common_io.data_dir import DataNotFoundError
 from tabular_bench.spaces.nb201 import NB201
 from tabular_bench.store import Provenance, Table, TaskData, file_sha256
 

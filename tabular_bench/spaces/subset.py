@@ -52,6 +52,12 @@ class SubsetSpace(SearchSpace):
     def op_cost_order(self) -> tuple[int, ...]:
         return self.parent.op_cost_order
 
+    @property
+    def op_costs(self) -> tuple[float, ...] | None:
+        """The parent's declared per-choice costs (``None`` where it declares none, so a
+        hand prior reads the op names), e.g. for TransNAS macro's block kinds."""
+        return getattr(self.parent, "op_costs", None)
+
     # -- code <-> key -------------------------------------------------------------------
     def key_of(self, code: tuple[int, ...]) -> int | None:
         return self._key_of.get(code)

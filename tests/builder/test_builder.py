@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from tabular_bench import atomic_io
+from common_io import atomic_io
 from tabular_bench.builder.merge import METRICS, merge
 from tabular_bench.builder.plan import (
     load_tasks,

@@ -97,16 +97,17 @@ def test_resume_after_kill_matches_uninterrupted_run(synthetic_tasks, tmp_path, 
 def test_other_settings_in_the_same_folder_are_refused(synthetic_tasks, tmp_path) -> None:
     _job(synthetic_tasks, "maml", iterations=2).run(tmp_path)
     (tmp_path / "summary.csv").unlink()  # a checkpoint is left: the next run would resume
-    with pytest.raises(ValueError, match="other settings \\(differing: learner, train_queries;"):
+    with pytest.raises(ValueError, match=r"different configuration \(differing: learner\.target: "):
         _job(synthetic_tasks, "reptile", iterations=2).run(tmp_path)
-    with pytest.raises(ValueError, match="differing: learner;"):  # a changed hyper-parameter
+    # a changed hyper-parameter
+    with pytest.raises(ValueError, match=r"learner\.kwargs\.test_steps: 3 before, 2 now;"):
         _job(synthetic_tasks, "maml", iterations=2,
              learner=partial(MAML, inner_lr=0.4, test_steps=2)).run(tmp_path)
     _job(synthetic_tasks, "maml", iterations=2).run(tmp_path)  # finish the run
     # A finished run is no excuse either: its summary would be reported as the other one.
-    with pytest.raises(ValueError, match=r"differing: seed;.*another out_dir="):
+    with pytest.raises(ValueError, match=r"differing: seed: 0 before, 1 now;.*another out_dir="):
         _job(synthetic_tasks, "maml", iterations=2, seed=1).run(tmp_path)
-    with pytest.raises(ValueError, match="differing: data;"):
+    with pytest.raises(ValueError, match=r"differing: data\.test\.pixels_sha256: "):
         _job(type(synthetic_tasks)(seed=1), "maml", iterations=2).run(tmp_path)
     # What cannot change the result (beyond rounding) may change between resumes.
     _job(synthetic_tasks, "maml", iterations=2, log_every=1, checkpoint_every=1,
@@ -116,15 +117,30 @@ def test_other_settings_in_the_same_folder_are_refused(synthetic_tasks, tmp_path
 def test_outputs_without_a_settings_record_are_refused(synthetic_tasks, tmp_path) -> None:
     _job(synthetic_tasks, "maml", iterations=2).run(tmp_path)
     (tmp_path / "job_settings.json").unlink()
-    with pytest.raises(ValueError, match=r"checkpoint.pt, summary.csv but no job_settings.json"):
+    with pytest.raises(ValueError, match=r"checkpoint.pt, .*summary.csv exist but no job_settings"):
         _job(synthetic_tasks, "maml", iterations=2).run(tmp_path)
 
 
-def test_episode_shape_the_split_cannot_serve_fails_before_training(synthetic_tasks) -> None:
+def test_episode_shape_the_split_cannot_serve_fails_before_training(
+    synthetic_tasks, tmp_path
+) -> None:
     with pytest.raises(EpisodeSizeError, match="ways=7"):
-        _job(synthetic_tasks, "maml", ways=7)
+        _job(synthetic_tasks, "maml", ways=7).prepare(tmp_path / "out")
     with pytest.raises(EpisodeSizeError, match="shots \\+ queries"):
-        _job(synthetic_tasks, "maml", shots=4, test_queries=3)
+        _job(synthetic_tasks, "maml", shots=4, test_queries=3).run(tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_constructor_only_validates(tmp_path) -> None:
+    """Building the job loads no data and leaves torch's threads alone (run() does both)."""
+    threads = torch.get_num_threads()
+
+    class NoData:
+        def pool(self, *args, **kwargs):
+            raise AssertionError("data was loaded in the constructor")
+
+    _job(NoData(), "maml", threads=threads + 1)
+    assert torch.get_num_threads() == threads
 
 
 FEWSHOT_METHODS = ("maml", "fomaml", "reptile")
@@ -229,6 +245,7 @@ def test_curve_is_resumable_and_leaves_training_unchanged(synthetic_tasks, tmp_p
         (r["iteration"], r["acc"], r["ci95"]) for r in rows]
 
 
-def test_curve_on_a_missing_split_fails_before_training(synthetic_tasks) -> None:
+def test_curve_on_a_missing_split_fails_before_training(synthetic_tasks, tmp_path) -> None:
     with pytest.raises(KeyError, match=r"no meta-split .val."):
-        _job(synthetic_tasks, "maml", eval_every=2, eval_split="val")
+        _job(synthetic_tasks, "maml", eval_every=2, eval_split="val").prepare(tmp_path / "o")
+    assert not (tmp_path / "o").exists()

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from metanas.jobs.fingerprint import describe_call, fingerprint
 from metanas.meta.maml import MAML
-from metanas.meta.run_settings import describe_call, jsonable, pool_identity
+from metanas.meta.run_settings import pool_identity
 from metanas.meta.stats import NORMAL_FROM, mean_ci95
 
 
@@ -34,7 +35,7 @@ def test_describe_call_records_defaults_and_normalises_sequences() -> None:
         "first_order": False, "inner_lr": 0.4, "outer_lr": 1e-3, "test_steps": 3,
         "train_steps": 1,
     }
-    assert jsonable({"a": (1, 2)}) == jsonable({"a": [1, 2]}) == {"a": [1, 2]}
+    assert fingerprint({"a": (1, 2)}) == fingerprint({"a": [1, 2]}) == {"a": [1, 2]}
 
 
 def test_pool_identity_sees_every_pixel(synthetic_tasks) -> None:

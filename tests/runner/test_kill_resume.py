@@ -3,6 +3,7 @@ and summary as an uninterrupted run, with no duplicate rows."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -68,3 +69,66 @@ def test_killed_process_resumes_to_the_same_summary(synthetic_benchmark, tmp_pat
     pd.testing.assert_frame_equal(
         pd.read_csv(out / "summary.csv"), pd.read_csv(tmp_path / "clean" / "summary.csv")
     )
+
+
+ORPHAN_SCRIPT = """
+import functools, os, sys, time
+from pathlib import Path
+sys.path.insert(0, {here!r})
+from conftest import GreedyRandom, SyntheticBenchmark, SYNTHETIC_PROTOCOLS
+from metanas.runner.search_job import SearchJob
+
+PIDS = Path({pids!r})
+
+class SlowRuns(GreedyRandom):
+    # Each run takes 0.5 s to build, and records the worker's pid once.
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        (PIDS / str(os.getpid())).touch()
+        time.sleep(0.5)
+
+SearchJob(benchmark=SyntheticBenchmark(), protocols={{"other": SYNTHETIC_PROTOCOLS["other"]}},
+          strategies={{"greedy": functools.partial(SlowRuns)}}, runs=8, runs_per_shard=4,
+          n_jobs=2, progress=False, report=False).run({out!r})
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (exited, not yet reaped by its new parent) counts as ended.
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split(")")[-1].split()[0] == "Z")
+
+
+@pytest.mark.slow
+def test_workers_of_a_killed_parent_stop_without_writing(tmp_path):
+    """Only the parent is killed (not its process group): its loky workers, re-parented,
+    must end before their next run and never write a shard into the abandoned folder."""
+    out, pids = tmp_path / "orphaned", tmp_path / "pids"
+    pids.mkdir()
+    script = tmp_path / "job.py"
+    script.write_text(ORPHAN_SCRIPT.format(here=str(HERE), pids=str(pids), out=str(out)))
+    proc = subprocess.Popen([sys.executable, str(script)], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while len(list(pids.iterdir())) < 2:  # both workers are inside their first run
+            assert proc.poll() is None, "the job exited before its workers started"
+            assert time.monotonic() < deadline, "no two workers started within 120 s"
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        workers = [int(p.name) for p in pids.iterdir()]
+        # A worker checks before each run (0.5 s each); allow for a loaded machine. Without
+        # the check, workers finish their 4-run shard and write it before they notice.
+        deadline = time.monotonic() + 60
+        while any(map(_alive, workers)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1)  # a write racing the last check would land now
+        assert not [w for w in workers if _alive(w)], "workers outlived their killed parent"
+        assert not list(out.rglob("runs_*.parquet")), "an orphaned worker wrote a shard"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)

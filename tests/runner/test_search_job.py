@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from conftest import SYNTHETIC_PROTOCOLS, GreedyRandom, SyntheticBenchmark
 
+from metanas.report import build_report
 from metanas.runner import search_job as search_job_module
 from metanas.runner.search_job import SearchJob
 from metanas.runner.search_loop import build_tables, incumbent_positions, search
@@ -136,7 +137,7 @@ def test_resume_after_failure_inside_a_shard(synthetic_benchmark, tmp_path, monk
     )
     # a third run does no work and leaves the same summary
     before = (tmp_path / "crashed" / "summary.csv").read_text()
-    monkeypatch.setattr(search_job_module, "_run_shard", None)  # would fail if called
+    monkeypatch.setattr(search_job_module, "search_frame", None)  # would fail if called
     make_job(synthetic_benchmark).run(tmp_path / "crashed")
     assert (tmp_path / "crashed" / "summary.csv").read_text() == before
 
@@ -160,7 +161,8 @@ def test_job_touches_only_its_own_files_and_shards(synthetic_benchmark, tmp_path
     (out / "other").mkdir()
     draft = out / "other" / ".draft.tmp"
     draft.write_text("the user's file")
-    make_job(synthetic_benchmark, report=True).run(out)
+    make_job(synthetic_benchmark).run(out)
+    build_report(out)
     assert draft.read_text() == "the user's file"
     summary = pd.read_csv(out / "summary.csv")
     assert set(summary["strategy"]) == {"greedy"} and set(summary["runs"]) == {6}
@@ -238,7 +240,8 @@ def test_bad_input_fails_before_work(synthetic_benchmark, tmp_path, kwargs, mess
 def test_rerun_with_fewer_protocols_keeps_every_setting_reportable(synthetic_benchmark, tmp_path):
     make_job(synthetic_benchmark, runs=2).run(tmp_path)
     only_other = {"other": SYNTHETIC_PROTOCOLS["other"]}
-    make_job(synthetic_benchmark, runs=2, protocols=only_other, report=True).run(tmp_path)
+    make_job(synthetic_benchmark, runs=2, protocols=only_other).run(tmp_path)
+    build_report(tmp_path)
     summary = pd.read_csv(tmp_path / "summary.csv")
     assert set(summary["protocol"]) == {"toyproto", "other"}
     assert "toyproto" in (tmp_path / "table.md").read_text()

@@ -1,7 +1,9 @@
 """Every registered strategy (experiments/strategy/*.yaml) honours the ask/tell contract.
 
 Transfer strategies (those taking ``source=``) read a synthetic restricted view of two
-training tasks, as the transfer job gives them the real training datasets.
+training tasks, as the transfer job gives them the real training datasets. The last test
+runs every strategy, and the transfer experiment's meta methods on a tiny meta-trained
+prior, on both TransNAS-Bench-101 spaces.
 """
 
 from __future__ import annotations
@@ -15,15 +17,23 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hydra.utils import instantiate
+from omegaconf import OmegaConf
 from priors.synthetic import SyntheticBenchmark
 
-from metanas.priors.meta_train import PriorSignal
+from metanas.priors.deep_kernel import KernelMetaConfig
+from metanas.priors.meta_policy import PolicyMetaConfig
+from metanas.priors.meta_predictor import PredictorMetaConfig
+from metanas.priors.meta_train import PriorSignal, meta_train_prior
+from metanas.priors.prior import MetaPrior
 from metanas.priors.restricted import RestrictedBenchmark
 from metanas.priors.source import TransferSource, needs_source
+from metanas.priors.zero_cost_prior import load_with_proxies
 from metanas.runner.strategy_registry import available_strategies, load_strategies
 from metanas.strategies.base import Strategy, Trial
 from strategies.synthetic import additive_table, run
 from tabular_bench.spaces import CellSearchSpace
+from tabular_bench.spaces.transnas import TransNASMacroSpace, TransNASMicroSpace
 
 NAMES = available_strategies()
 # NAS-Bench-201's shape (6 edges, 5 ops) with op names of known kinds (the hand prior ranks
@@ -38,7 +48,22 @@ def source(seed: int = 0) -> TransferSource:
     return TransferSource(view, ("t1", "t2"), PriorSignal(metric="valid_acc", fidelity=200))
 
 
+class ProxySyntheticBenchmark(SyntheticBenchmark):
+    """The synthetic table plus two zero-cost proxies (noisy functions of the task's values,
+    free to read on every task) for the zero-cost strategies (zc_*)."""
+
+    metrics = (*SyntheticBenchmark.metrics, "zc_nwot", "zc_synflow")
+
+    def _query(self, keys, task, fidelity, metric, rng):
+        if not metric.startswith("zc_"):
+            return super()._query(keys, task, fidelity, metric, rng)
+        noise = np.random.default_rng(len(metric)).normal(0.0, 2.0, size=self.space.size)
+        return self._values[task][keys] + noise[keys]
+
+
 SOURCES = {0: source(0), 1: source(1)}
+# Proxy scores of every task of the same synthetic tables (held out: t3).
+PROXY_TABLES = {d: ProxySyntheticBenchmark(seed=d, space=SPACE) for d in SOURCES}
 # Past every strategy's random start-up (BO and REA: 10) and local search's first move; the
 # GP sampler costs ~0.2 s an ask, so it stops after a few model-based proposals.
 STEPS = {"bo_gp": 13}
@@ -51,7 +76,7 @@ def steps(name: str) -> int:
 
 def make(name: str, seed: int, data: int = 0) -> Strategy:
     """Strategy ``name``; a transfer strategy reads the training tasks of table ``data``."""
-    factory = load_strategies([name])[name]
+    factory = load_with_proxies([name], PROXY_TABLES[data])[name]
     extra = {"source": SOURCES[data]} if needs_source(factory) else {}
     return factory(space=SPACE, seed=seed, **extra)
 
@@ -61,11 +86,12 @@ def trajectory(name: str, seed: int, data: int = 0) -> tuple[int, ...]:
     return tuple(run(make(name, seed, data), VALUES, steps(name)))
 
 
+CLASSIC = ("rs", "rea", "reinforce", "bo_tpe", "bo_gp", "local_search")
+TRANSFER = ("zero_shot", "warm_rea", "warm_tpe", "bounding_box", "quantile_prior", "hand_prior")
+
+
 def test_every_issue_strategy_has_a_config() -> None:
-    expected = {"rs", "rea", "reinforce", "bo_tpe", "bo_gp", "local_search"}
-    expected |= {"zero_shot", "warm_rea", "warm_tpe", "bounding_box", "quantile_prior"}
-    expected |= {"hand_prior"}
-    assert expected <= set(NAMES)
+    assert set(CLASSIC) | set(TRANSFER) <= set(NAMES)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -149,3 +175,67 @@ def trajectories_from_subprocess() -> dict[str, list[int]]:
         timeout=300,
     )
     return json.loads(out.stdout.splitlines()[-1])
+
+
+# -- every issue strategy on every benchmark space the harness has -----------------------
+# NAS-Bench-201 is the space above (its shape); TransNAS-Bench-101's micro cells and macro
+# networks (a subset of six-slot codes) are its other tables. Values are synthetic: this
+# tests mechanics (valid proposals, seeded reproducibility), never search quality.
+TRANSNAS = {"transnas_micro": TransNASMicroSpace(), "transnas_macro": TransNASMacroSpace()}
+TRANSFER_EXPERIMENT = (
+    Path(__file__).resolve().parents[2] / "experiments" / "experiment" / "nb201_transfer.yaml"
+)
+TINY_META = {
+    "policy": PolicyMetaConfig(meta_iterations=2, inner_steps=10),
+    "predictor": PredictorMetaConfig(hidden=(8,), meta_iterations=3, support=5, query=10),
+    "kernel": KernelMetaConfig(hidden=(8,), embedding=4, meta_iterations=5, batch=10),
+}
+SPACE_STEPS = 20
+
+
+def meta_methods() -> dict[str, object]:
+    """The meta methods exactly as the transfer experiment configures them."""
+    config = OmegaConf.load(TRANSFER_EXPERIMENT)
+    nodes = OmegaConf.to_container(config.job.meta_methods, resolve=True)
+    return {name: instantiate(node) for name, node in nodes.items()}
+
+
+META = meta_methods()
+
+
+@cache
+def space_setup(space_name: str) -> tuple[np.ndarray, TransferSource, MetaPrior]:
+    """Synthetic values, a transfer source and a tiny meta-trained prior in that space."""
+    space = TRANSNAS[space_name]
+    view = RestrictedBenchmark(SyntheticBenchmark(seed=0, space=space), ["t1", "t2"])
+    signal = PriorSignal(metric="valid_acc", fidelity=200)
+    prior = meta_train_prior(view, ["t1", "t2"], signal=signal, reinforce_kwargs={},
+                             encodings=["one_hot"], seed=0, **TINY_META)
+    return additive_table(space), TransferSource(view, ("t1", "t2"), signal), prior
+
+
+def make_in_space(name: str, space_name: str, seed: int) -> Strategy:
+    _, transfer_source, prior = space_setup(space_name)
+    if name in META:
+        return META[name](space=TRANSNAS[space_name], seed=seed, prior=prior)
+    factory = load_strategies([name])[name]
+    extra = {"source": transfer_source} if needs_source(factory) else {}
+    return factory(space=TRANSNAS[space_name], seed=seed, **extra)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("space_name", sorted(TRANSNAS))
+@pytest.mark.parametrize("name", [*CLASSIC, *TRANSFER, *META])
+def test_every_strategy_runs_on_the_transnas_spaces(name: str, space_name: str) -> None:
+    space = TRANSNAS[space_name]
+    values = space_setup(space_name)[0]
+    steps = min(STEPS.get(name, SPACE_STEPS), SPACE_STEPS)
+    strategy = make_in_space(name, space_name, seed=0)
+    keys = []
+    for _ in range(steps):
+        trial = strategy.ask()
+        code = space.validate_code(trial.code)
+        assert space.key_of(tuple(code.tolist())) == trial.key, "proposal outside the space"
+        strategy.tell(trial, float(values[trial.key]))
+        keys.append(trial.key)
+    assert tuple(run(make_in_space(name, space_name, seed=0), values, steps)) == tuple(keys)

@@ -1,1 +1,1 @@
-"""Tests of the NB201 supernet and its meta-learners (issue 4, part A)."""
+"""Tests of the NB201 supernet and its meta-learners."""

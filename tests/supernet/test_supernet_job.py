@@ -104,9 +104,9 @@ def test_other_settings_in_the_same_folder_are_refused_before_work(
 ) -> None:
     with _dies_after(0), pytest.raises(Killed):  # records its settings, dies in step 1
         _job(tiny_tasks, constant_table).run(tmp_path)
-    with pytest.raises(ValueError, match=r"differing: seed;.*another out_dir="):
+    with pytest.raises(ValueError, match=r"differing: seed: 0 before, 1 now;.*another out_dir="):
         _job(tiny_tasks, constant_table, seed=1).run(tmp_path)
-    with pytest.raises(ValueError, match="differing: channels, learner;"):
+    with pytest.raises(ValueError, match=r"differing: channels: 2 before, 3 now; learner\."):
         _job(tiny_tasks, constant_table, channels=3,
              learner=functools.partial(TNASMaml, test_steps=2)).run(tmp_path)
     with _dies_after(0), pytest.raises(Killed):  # intervals, threads, device may change
@@ -114,21 +114,38 @@ def test_other_settings_in_the_same_folder_are_refused_before_work(
              threads=torch.get_num_threads(), device="cpu").run(tmp_path)
 
 
-def test_impossible_episode_shape_fails_before_work(tiny_tasks, constant_table) -> None:
+def test_impossible_episode_shape_fails_before_work(tiny_tasks, constant_table, tmp_path) -> None:
     with pytest.raises(EpisodeSizeError, match="shots"):
-        _job(tiny_tasks, constant_table, shots=5, queries=5)
+        _job(tiny_tasks, constant_table, shots=5, queries=5).prepare(tmp_path / "out")
+    assert not (tmp_path / "out").exists()
 
 
-def test_device_and_table_fail_before_work(tiny_tasks, constant_table) -> None:
+def test_device_and_table_fail_before_work(tiny_tasks, constant_table, tmp_path) -> None:
     if not torch.cuda.is_available():
         with pytest.raises(RuntimeError, match="device=cpu or auto"):
-            _job(tiny_tasks, constant_table, device="cuda")
+            _job(tiny_tasks, constant_table, device="cuda").prepare(tmp_path / "out")
 
     def missing_table():
         raise FileNotFoundError("no NAS-Bench-201 table at /nowhere")
 
     with pytest.raises(FileNotFoundError, match="/nowhere"):
-        _job(tiny_tasks, missing_table)
+        _job(tiny_tasks, missing_table).run(tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_constructor_only_validates(tiny_tasks, tmp_path) -> None:
+    """Building the job loads no data, builds no table and leaves torch's threads alone."""
+    threads = torch.get_num_threads()
+
+    def no_table():
+        raise AssertionError("the table was built in the constructor")
+
+    class NoData:
+        def pool(self, *args, **kwargs):
+            raise AssertionError("data was loaded in the constructor")
+
+    _job(NoData(), no_table, threads=threads + 1)
+    assert torch.get_num_threads() == threads
 
 
 @pytest.mark.parametrize("experiment", sorted(

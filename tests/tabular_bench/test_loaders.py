@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from common_io.data_dir import DataNotFoundError
 from tabular_bench import loaders
-from tabular_bench.data_dir import DataNotFoundError
 from tabular_bench.importers.__main__ import main as import_cli
 from tabular_bench.store import Table, write_table
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tabular_bench.data_dir import DataNotFoundError
+from common_io.data_dir import DataNotFoundError
 from tabular_bench.importers.nb201_csv import import_csv as _import_csv
 from tabular_bench.spaces import NB201
 

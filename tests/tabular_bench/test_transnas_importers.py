@@ -41,10 +41,12 @@ def test_zero_cost_micro_fixture(tmp_path: Path) -> None:
     assert [s.decode() if isinstance(s, bytes) else s for s in table.strings] == [
         "64-41414-1_00_210", "64-41414-3_33_333"]
     scene, room = table.tasks["class_scene"], table.tasks["room_layout"]
-    assert scene.metrics == ("valid_top1", "flops", "params", "zc_epe_nas", "zc_grasp")
+    assert scene.metrics == ("valid_top1", "valid_norm", "flops", "params", "zc_epe_nas",
+                             "zc_grasp")
+    assert scene.values[:, 0, 0, 1].tolist() == pytest.approx([0.0, 1.0])
     assert room.metrics[0] == "valid_neg_loss" and scene.fidelities == (FINAL_EPOCH,)
     assert scene.values[:, 0, 0, 0].tolist() == pytest.approx([34.9, 50.0])
-    assert np.isnan(scene.values[:, 0, 0, 3]).all()  # NASLib's -1e8 failure sentinel
+    assert np.isnan(scene.values[:, 0, 0, 4]).all()  # NASLib's -1e8 failure sentinel
     assert room.measured.tolist() == [False, True] and (scene.cost_s == 1).all()
     bench = TabularBenchmark(table)
     assert bench.space is TRANSNAS_MICRO

@@ -78,6 +78,19 @@ def test_subset_moves_stay_inside() -> None:
         subset.keys(outside[None, :])
 
 
+def test_subsets_keep_the_parents_op_costs() -> None:
+    """A hand prior on the measured macro networks ranks block kinds as on the whole space
+    (the subset forwards ``op_costs``); a subset of a space with none declares none."""
+    from metanas.priors.hand_prior import hand_logits, op_costs
+
+    macro = SubsetSpace(TRANSNAS_MACRO, np.arange(0, 3256, 5), name="macro_part")
+    assert macro.op_costs == TRANSNAS_MACRO.op_costs
+    assert np.array_equal(hand_logits(macro), hand_logits(TRANSNAS_MACRO))
+    micro = SubsetSpace(TRANSNAS_MICRO, np.arange(0, 4096, 7), name="micro_part")
+    assert micro.op_costs is None
+    assert np.argmax(op_costs(micro)) == TRANSNAS_MICRO.op_names.index("nor_conv_3x3")
+
+
 # -- against the file ------------------------------------------------------------------
 def _records(real_data: Path, space: str, task: str) -> tuple[np.ndarray, dict]:
     raw = json.loads((real_data / f"transnas101/zc_transbench101_{space}.json").read_text())
