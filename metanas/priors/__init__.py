@@ -1,4 +1,4 @@
-"""Architecture priors meta-learned from benchmark tables (issue 4, part B).
+"""Architecture priors meta-learned from benchmark tables.
 
 * :mod:`~metanas.priors.restricted`: the leak guard, a benchmark view of training tasks only;
 * :mod:`~metanas.priors.meta_policy`: Reptile over REINFORCE logits;

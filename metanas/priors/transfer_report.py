@@ -48,7 +48,7 @@ SETUP_FILE = "transfer_setup.json"
 RANKED_FILE = "transfer_ranked.csv"
 SETUP_KEYS = ("families", "metad2a", "protocol", "space", "settings", "cost_unit", "test_metric")
 FAMILIES = ("baseline", "transfer", "meta")
-#: Columns ``transfer_summary.csv`` starts with (issue 8's acceptance list), in this order.
+#: Columns ``transfer_summary.csv`` starts with (what reviewers asked for), in this order.
 KEY_COLUMNS = ("benchmark", "held_out", "method", "family")
 #: Budget fractions the average ranks are taken at.
 RANK_FRACTIONS = (0.1, 0.25, 0.5, 1.0)
@@ -56,8 +56,8 @@ RANK_FRACTIONS = (0.1, 0.25, 0.5, 1.0)
 LEGEND_COLUMNS = 6
 #: Points of the anytime regret curves.
 GRID_POINTS = 200
-PART_B_START = "<!-- part-b:start -->"
-PART_B_END = "<!-- part-b:end -->"
+TABLES_START = "<!-- priors-from-tables:start -->"
+TABLES_END = "<!-- priors-from-tables:end -->"
 
 
 # -- targets -------------------------------------------------------------------------
@@ -494,13 +494,13 @@ def _unit_words(setup: Mapping) -> str:
 def part_b_markdown(summary: pd.DataFrame, tests: pd.DataFrame, rank_table: pd.DataFrame,
                     rank_result: stats.RankTests | None, metad2a: pd.DataFrame,
                     optima: pd.DataFrame, setup: Mapping) -> str:
-    """The Part B section of ``table.md``; protocol words come from ``setup`` and ``optima``."""
+    """The benchmark-table section of ``table.md``; protocol words from ``setup``, ``optima``."""
     test, cost, cf, vf = _test_words(setup), _cost_words(setup), _cost_fmt(setup), _value_fmt(
         setup)
     budgets = ", ".join(f"{o.dataset} {format(o.budget, cf)}" for o in optima.itertuples())
     near = [c[len("km_median_cost_to_within_"):] for c in summary.columns
             if c.startswith("km_median_cost_to_within_")]
-    lines = ["## Part B: architecture priors meta-learned from benchmark tables", ""]
+    lines = ["## Architecture priors meta-learned from benchmark tables", ""]
     lines += [
         f"Leave-one-dataset-out on `{setup['space']}` under the `{setup['protocol']}` protocol: "
         f"meta-train on the {len(optima) - 1} other datasets' tables, search the held-out one on "
@@ -659,16 +659,16 @@ def _metad2a_markdown(metad2a: pd.DataFrame, setup: Mapping) -> list[str]:
 
 
 def replace_section(text: str, section: str) -> str:
-    """Put ``section`` between the Part B markers of ``text`` (appended if absent)."""
-    block = f"{PART_B_START}\n{section}\n{PART_B_END}"
-    if PART_B_START in text and PART_B_END in text:
-        head, rest = text.split(PART_B_START, 1)
-        return head + block + rest.split(PART_B_END, 1)[1]
+    """Put ``section`` between the section markers of ``text`` (appended if absent)."""
+    block = f"{TABLES_START}\n{section}\n{TABLES_END}"
+    if TABLES_START in text and TABLES_END in text:
+        head, rest = text.split(TABLES_START, 1)
+        return head + block + rest.split(TABLES_END, 1)[1]
     return text.rstrip("\n") + ("\n\n" if text.strip() else "") + block + "\n"
 
 
 # A new table.md starts with this title; an existing one (results/metanas/table.md also
-# holds the supernet section) keeps everything outside the Part B markers.
+# holds the supernet section) keeps everything outside this section's markers.
 TABLE_HEAD = "# metanas: meta-learned architecture priors\n"
 
 
@@ -697,7 +697,7 @@ def read_job(out_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
 
 
 def write_transfer_report(out_dir: Path, report_dir: Path) -> None:
-    """Write the summary, the paired comparisons, ranks, MetaD2A rows, figures and Part B."""
+    """Write the summary, paired comparisons, ranks, MetaD2A rows, figures and table.md."""
     out_dir, report_dir = Path(out_dir), Path(report_dir)
     report_dir.mkdir(parents=True, exist_ok=True)
     traces, optima, setup = read_job(out_dir)

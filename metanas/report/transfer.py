@@ -25,10 +25,10 @@ def render(results_dir: Path) -> str:
 
     transfer_report.write_transfer_report(results_dir, results_dir)
     text = (results_dir / "table.md").read_text()
-    start, end = text.find(transfer_report.PART_B_START), text.find(transfer_report.PART_B_END)
+    start, end = text.find(transfer_report.TABLES_START), text.find(transfer_report.TABLES_END)
     if start < 0 or end < 0:
         return text
-    return text[start: end + len(transfer_report.PART_B_END)]
+    return text[start: end + len(transfer_report.TABLES_END)]
 
 
 SECTION = ReportSection(name="transfer", applies=_applies, render=render)

@@ -93,7 +93,8 @@ def test_job_runs_pairs_seeds_resumes_and_reports(tmp_path: Path) -> None:
     # 4 meta methods x 3 held-out tasks x (best transfer, best baseline).
     assert len(tests) == 3 * 4 * 2 and set(tests["reference"]) <= {
         "rs", "rea", "zero_shot", "warm_rea", "hand_prior"}
-    assert "## Part B" in (tmp_path / "table.md").read_text()
+    table = (tmp_path / "table.md").read_text()
+    assert "## Architecture priors meta-learned from benchmark tables" in table
 
     # Resume: a deleted shard is re-run identically; the summary does not change.
     shard = min(tmp_path.rglob("runs_*.parquet"))

@@ -8,8 +8,8 @@ import pytest
 
 from metanas.priors.transfer_report import (
     KEY_COLUMNS,
-    PART_B_END,
-    PART_B_START,
+    TABLES_END,
+    TABLES_START,
     best_of_family,
     comparisons,
     metad2a_rows,
@@ -179,11 +179,11 @@ def test_old_or_lower_is_better_setups_are_refused(tmp_path) -> None:
 
 
 def test_replace_section_keeps_the_rest_of_the_table() -> None:
-    text = "# t\n\n## Part A\nA's numbers\n"
+    text = "# t\n\n## Gradient-based meta-NAS\nits numbers\n"
     once = replace_section(text, "B v1")
     twice = replace_section(once + "\ntrailer\n", "B v2")
-    assert "A's numbers" in twice and "trailer" in twice
-    assert "B v1" not in twice and twice.count(PART_B_START) == twice.count(PART_B_END) == 1
+    assert "its numbers" in twice and "trailer" in twice
+    assert "B v1" not in twice and twice.count(TABLES_START) == twice.count(TABLES_END) == 1
 
 
 def test_key_columns_lead_the_summary() -> None:

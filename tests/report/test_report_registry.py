@@ -80,7 +80,7 @@ def test_transfer_folder_is_reported(real_data: Path, tmp_path: Path) -> None:
     (tmp_path / "transfer_summary.csv").unlink()
     assert _applying(tmp_path) == ["transfer"]  # its shards are not a search's
     build_report(tmp_path)
-    assert "part-b:start" in (tmp_path / REPORT_FILE).read_text()
+    assert "priors-from-tables:start" in (tmp_path / REPORT_FILE).read_text()
     summary = pd.read_csv(tmp_path / "transfer_summary.csv")
     assert {"rs", "zero_shot", "meta_rea"} <= set(summary["method"])
 
