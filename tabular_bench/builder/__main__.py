@@ -4,13 +4,19 @@
 * ``python -m tabular_bench.builder merge BUILD_DIR TABLE.h5`` merges the finished units
   of a build, complete or not, into one table;
 * ``python -m tabular_bench.builder quality BUILD_DIR OUT.csv`` writes the per-task
-  quality of a build (:mod:`tabular_bench.builder.quality`).
+  quality of a build (:mod:`tabular_bench.builder.quality`);
+* ``python -m tabular_bench.builder surrogate --out OUT.csv [--table T.h5 | --importer NAME
+  --src FILE]`` writes the surrogate's held-out rank quality on a table
+  (:mod:`tabular_bench.surrogate.validate`). It lives here, above the loaders, so that the
+  surrogate package does not import the loaders that import it.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import sys
+import time
 from pathlib import Path
 
 
@@ -29,7 +35,23 @@ def main(argv: list[str]) -> None:
     quality.add_argument("out", type=Path, help="CSV to write")
     quality.add_argument("--no-nb201", action="store_true",
                          help="skip the comparison with NAS-Bench-201 (no data directory)")
+    surrogate = commands.add_parser("surrogate", help="surrogate's held-out Kendall tau")
+    surrogate.add_argument("--table", default=None,
+                           help="a .h5 table; default the NB201 table of the data directory")
+    surrogate.add_argument("--fraction", type=float, default=0.05)
+    surrogate.add_argument("--seed", type=int, default=0)
+    surrogate.add_argument("--importer", default=None,
+                           help="an IMPORTERS name; reads --src through it instead of --table")
+    surrogate.add_argument("--src", default=None, help="source file of --importer")
+    surrogate.add_argument("--fidelity", type=int, default=None,
+                           help="default: each task's last fidelity (NB201: 200)")
+    surrogate.add_argument("--metrics", choices=["all", "first"], default="all",
+                           help="first: each task's search metric only")
+    surrogate.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
+    if args.command == "surrogate":
+        surrogate_quality(args)
+        return
     if args.command == "merge":
         from tabular_bench.builder.merge import merge_to_file
 
@@ -47,6 +69,28 @@ def main(argv: list[str]) -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out, index=False, float_format="%.4f")
     print(table.to_string(index=False))
+
+
+def surrogate_quality(args: argparse.Namespace) -> None:
+    """Fit the surrogate on a seeded fraction of a table's cells, score the rest, write CSV."""
+    from tabular_bench.loaders import imported, nb201
+    from tabular_bench.surrogate.validate import validate
+
+    start = time.perf_counter()
+    if args.importer is not None:
+        table = imported(args.importer, args.src).table
+    else:
+        table = nb201(args.table).table
+    rows = validate(table, fraction=args.fraction, seed=args.seed, fidelity=args.fidelity,
+                    first_metric_only=args.metrics == "first")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with args.out.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    for row in rows:
+        print(row)
+    print(f"wall time {time.perf_counter() - start:.1f} s")
 
 
 if __name__ == "__main__":

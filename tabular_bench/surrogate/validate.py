@@ -1,22 +1,17 @@
 """Held-out rank quality of the surrogate: fit on a seeded fraction of a table's cells.
 
-``python -m tabular_bench.surrogate.validate --fraction 0.05 --seed 0 --out
+``python -m tabular_bench.builder surrogate --fraction 0.05 --seed 0 --out
 results/surrogate/nb201_surrogate.csv`` fits on 5% of the NAS-Bench-201 cells and reports
 Kendall tau and Spearman rho on the other 95%, per task and metric, at 200 epochs.
 Any importer's table works the same way, e.g. TransNAS-Bench-101 micro, each task's search
 metric only, fitted on 80% of the measured cells::
 
-    python -m tabular_bench.surrogate.validate --importer naslib-zc-transnas-micro \
+    python -m tabular_bench.builder surrogate --importer naslib-zc-transnas-micro \
         --src transnas101/zc_transbench101_micro.json --fraction 0.8 --metrics first \
         --out results/transnas101/surrogate_micro.csv
 """
 
 from __future__ import annotations
-
-import argparse
-import csv
-import time
-from pathlib import Path
 
 import numpy as np
 
@@ -64,41 +59,3 @@ def validate(
                              "seed": seed, "n_train": len(fit_rows), "n_test": len(test_rows),
                              "kendall_tau": round(tau, 4), "spearman_rho": round(rho, 4)})
     return rows
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--table", default=None,
-                        help="a .h5 table; default the NB201 table of the data directory")
-    parser.add_argument("--fraction", type=float, default=0.05)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--importer", default=None,
-                        help="an IMPORTERS name; reads --src through it instead of --table")
-    parser.add_argument("--src", default=None, help="source file of --importer")
-    parser.add_argument("--fidelity", type=int, default=None,
-                        help="default: each task's last fidelity (NB201: 200)")
-    parser.add_argument("--metrics", choices=["all", "first"], default="all",
-                        help="first: each task's search metric only")
-    parser.add_argument("--out", type=Path, required=True)
-    args = parser.parse_args()
-    from tabular_bench.loaders import imported, nb201
-
-    start = time.perf_counter()
-    if args.importer is not None:
-        table = imported(args.importer, args.src).table
-    else:
-        table = nb201(args.table).table
-    rows = validate(table, fraction=args.fraction, seed=args.seed, fidelity=args.fidelity,
-                    first_metric_only=args.metrics == "first")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with args.out.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    for row in rows:
-        print(row)
-    print(f"wall time {time.perf_counter() - start:.1f} s")
-
-
-if __name__ == "__main__":
-    main()
