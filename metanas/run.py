@@ -40,13 +40,13 @@ from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from metanas.jobs.job import Job, PreparedJob
-from metanas.jobs.run_folder import (
+from common_io.run_folder import (
     ensure_writable,
     folder_lock,
     record_command,
     remove_if_untouched,
 )
+from metanas.jobs.job import Job, PreparedJob
 from metanas.report import build_report
 
 

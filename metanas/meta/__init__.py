@@ -7,7 +7,7 @@
 * :mod:`metanas.meta.maml` / :mod:`metanas.meta.reptile` -- the meta-learners.
 * :mod:`metanas.meta.training` -- the checkpointed meta-training loop every job runs.
 * :mod:`metanas.meta.run_settings` -- a meta-split's data by content, for the settings
-  record (:mod:`metanas.jobs.run_folder`).
+  record (:mod:`common_io.run_folder`).
 * :mod:`metanas.meta.checkpoint`, :mod:`metanas.meta.device`, :mod:`metanas.meta.stats` --
   atomic checkpoints, device choice, the one 95% interval.
 * :mod:`metanas.meta.job` -- :class:`~metanas.meta.job.MetaTrainJob` for the runner.

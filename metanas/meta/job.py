@@ -30,8 +30,8 @@ import torch
 from torch import nn
 
 from common_io.atomic_io import atomic_write_text
-from metanas.jobs.fingerprint import describe_call
-from metanas.jobs.run_folder import RunFolder
+from common_io.fingerprint import describe_call
+from common_io.run_folder import RunFolder
 from metanas.meta import checkpoint
 from metanas.meta.device import device_name, resolve_device
 from metanas.meta.learner import InitializationLearner

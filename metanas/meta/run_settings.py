@@ -1,10 +1,10 @@
 """The data part of a training run's settings: a meta-split identified by content.
 
 A job's output folder is deterministic (``runs/<experiment>``), so running a command again
-resumes, and :class:`metanas.jobs.run_folder.RunFolder` refuses a folder recorded with
+resumes, and :class:`common_io.run_folder.RunFolder` refuses a folder recorded with
 other settings. A training job's settings hold everything that changes the result: the
 data (by content, not by path: :func:`pool_identity`), the network and meta-learner with
-every keyword including defaults (:func:`metanas.jobs.fingerprint.describe_call`), the
+every keyword including defaults (:func:`common_io.fingerprint.describe_call`), the
 episode shapes, the seed and the iteration counts. What may change between resumes is left
 out, because it changes the result at most by floating-point rounding or not at all:
 device, CPU threads, checkpoint and log intervals.

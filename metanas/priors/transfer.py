@@ -32,8 +32,8 @@ import pandas as pd
 from joblib import Parallel, delayed
 
 from common_io.atomic_io import atomic_write_bytes, remove_stale_temporaries
-from metanas.jobs.fingerprint import describe_call
-from metanas.jobs.run_folder import check_settings
+from common_io.fingerprint import describe_call
+from common_io.run_folder import check_settings
 from metanas.priors.deep_kernel import KernelMetaConfig
 from metanas.priors.meta_policy import PolicyMetaConfig
 from metanas.priors.meta_predictor import PredictorMetaConfig

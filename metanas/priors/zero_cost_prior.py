@@ -220,7 +220,7 @@ def load_with_proxies(names: Sequence[str], benchmark: Benchmark) -> dict[str, S
 def _bind(factory: functools.partial, **keywords: Any) -> functools.partial:
     """``factory`` with more keywords, as the same partial type (Hydra's ``_partial_``
     factories are a partial subclass; a partial of one would hide the target's class from
-    :func:`~metanas.jobs.fingerprint.describe_call`)."""
+    :func:`~common_io.fingerprint.describe_call`)."""
     bound = type(factory)(factory.func, *factory.args, **{**factory.keywords, **keywords})
     bound.__dict__.update(factory.__dict__)
     return bound

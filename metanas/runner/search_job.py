@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from common_io.atomic_io import atomic_write_bytes
-from metanas.jobs.fingerprint import describe_call
+from common_io.fingerprint import describe_call
 from metanas.runner import shard_store
 from metanas.runner.search_loop import SettingTables, build_tables, run_searches, trace_frame
 from metanas.runner.settings import SearchSetting, parse_protocols, require_positive_ints

@@ -7,7 +7,7 @@ share, so that resume, settings checks, parallelism and worker clean-up are writ
 
 * :func:`plan_shards` -- every shard of a job, in a fixed order;
 * :func:`check_shards` -- each (setting, strategy) folder's ``spec.json`` against the
-  job's settings (:func:`metanas.jobs.run_folder.check_settings`), and no overlap with
+  job's settings (:func:`common_io.run_folder.check_settings`), and no overlap with
   shards of another run split;
 * :func:`run_shards` -- the missing shards in joblib/loky processes with a progress bar;
   each shard appears atomically, so a killed job resumes where it stopped.
@@ -29,7 +29,7 @@ from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
 from common_io.atomic_io import remove_stale_temporaries
-from metanas.jobs.run_folder import check_settings
+from common_io.run_folder import check_settings
 from metanas.runner import orphans, shard_store
 from metanas.runner.settings import SearchSetting
 

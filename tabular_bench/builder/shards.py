@@ -18,10 +18,14 @@ import numpy as np
 import torch
 
 from common_io.atomic_io import atomic_write_bytes
+from common_io.run_folder import check_settings
 from tabular_bench.builder.plan import Unit, unit_seeds
 from tabular_bench.builder.protocol import Protocol
 from tabular_bench.builder.train import SplitTask, UnitRecord, train_group
 from tabular_bench.spaces.nb201 import NB201
+
+PROTOCOL_FILE = "protocol.json"
+"""The build folder's settings record (the protocol its units were trained with)."""
 
 UNITS_DIR = "units"
 
@@ -100,25 +104,19 @@ def write_unit(out_dir: Path, unit: Unit, record: UnitRecord) -> Path:
 
 
 def check_protocol(out_dir: Path, protocol: Protocol) -> bool:
-    """Whether ``out_dir`` already records ``protocol``; raise if it records another one."""
-    path = out_dir / "protocol.json"
-    if not path.exists():
-        return False
-    existing = json.loads(path.read_text())
-    if existing != protocol.to_dict():
-        differing = sorted(k for k in existing.keys() | protocol.to_dict().keys()
-                           if existing.get(k) != protocol.to_dict().get(k))
-        raise ValueError(
-            f"{out_dir} holds units of another protocol (differing: {differing}; recorded "
-            f"{existing}); use a new out_dir or the same protocol settings"
-        )
-    return True
+    """Whether ``out_dir`` already records ``protocol``; raise, naming every differing
+    setting, if it records another one (the resume check every job uses)."""
+    path = out_dir / PROTOCOL_FILE
+    existed = path.exists()
+    if existed:
+        check_settings(path, protocol.to_dict())
+    return existed
 
 
 def write_protocol(out_dir: Path, protocol: Protocol) -> None:
     """Record the protocol once; refuse to mix units of different protocols in one folder."""
-    if not check_protocol(out_dir, protocol):
-        _write_json(out_dir / "protocol.json", protocol.to_dict())
+    out_dir.mkdir(parents=True, exist_ok=True)
+    check_settings(out_dir / PROTOCOL_FILE, protocol.to_dict())
 
 
 def _write_json(path: Path, payload: dict) -> Path:

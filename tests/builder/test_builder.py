@@ -114,7 +114,8 @@ def test_exception_between_groups_keeps_finished_units(tmp_path: Path) -> None:
 
 def test_protocol_mismatch_and_bad_settings(tmp_path: Path) -> None:
     write_protocol(tmp_path, MICRO)
-    with pytest.raises(ValueError, match="another protocol"):
+    differing = r"different configuration \(differing: .*epochs: 2 before, 3 now"
+    with pytest.raises(ValueError, match=differing):
         write_protocol(tmp_path, Protocol(epochs=3))
     with pytest.raises(ValueError, match="valid_fraction"):
         Protocol(valid_fraction=1.0)

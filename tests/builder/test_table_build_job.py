@@ -103,5 +103,5 @@ def test_prepare_refuses_a_folder_of_another_protocol(tmp_path: Path) -> None:
     TableBuildJob(**settings, protocol=TINY_PROTOCOL).prepare(tmp_path)  # empty: fine
     write_protocol(tmp_path, TableBuildJob(**settings, protocol=TINY_PROTOCOL).protocol)
     other = TableBuildJob(**settings, protocol=TINY_PROTOCOL | {"epochs": 2})
-    with pytest.raises(ValueError, match=r"another protocol \(differing: \['epochs'\]"):
+    with pytest.raises(ValueError, match=r"different configuration \(differing: epochs: "):
         other.prepare(tmp_path)

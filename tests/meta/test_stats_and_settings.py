@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from metanas.jobs.fingerprint import describe_call, fingerprint
+from common_io.fingerprint import describe_call, fingerprint
 from metanas.meta.maml import MAML
 from metanas.meta.run_settings import pool_identity
 from metanas.meta.stats import NORMAL_FROM, mean_ci95

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from metanas.jobs.run_folder import (
+from common_io.run_folder import (
     HOLDER_FILE,
     FolderInUseError,
     folder_lock,
@@ -21,7 +21,7 @@ from metanas.jobs.run_folder import (
 HOLD = """
 import sys, time
 from pathlib import Path
-from metanas.jobs.run_folder import folder_lock
+from common_io.run_folder import folder_lock
 with folder_lock(Path(sys.argv[1]), command=["holder-command"]):
     print("locked", flush=True)
     time.sleep(60)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from metanas.jobs.fingerprint import describe_call
+from common_io.fingerprint import describe_call
 from metanas.priors.meta_train import PriorSignal
 from metanas.priors.restricted import RestrictedBenchmark
 from metanas.priors.source import TransferSource, needs_source

@@ -2,7 +2,7 @@
 
 A resumed run must never mix two configurations, so each job records the settings that
 determine its result and refuses a folder recorded with other ones
-(:func:`metanas.jobs.run_folder.check_settings`). Factories (strategies, learners,
+(:func:`common_io.run_folder.check_settings`). Factories (strategies, learners,
 backbones) are described with every keyword *including defaults*: a changed default is a
 changed setting too.
 """

@@ -5,7 +5,7 @@
   holder's pid, host, start time and command. The kernel releases the lock when its process
   dies, so a killed run never leaves a stale lock; the holder file only describes the last
   holder and is overwritten by the next.
-* **Settings.** The first run records its settings (:func:`~metanas.jobs.fingerprint.
+* **Settings.** The first run records its settings (:func:`~common_io.fingerprint.
   fingerprint`); a later run with any other value is refused before work starts, naming
   each differing setting (:func:`check_settings`).
 * **Finished marker.** The last file a job writes, atomically; a run that finds it returns
@@ -32,7 +32,7 @@ from typing import Any
 import filelock
 
 from common_io.atomic_io import atomic_write_text
-from metanas.jobs.fingerprint import differences, fingerprint
+from common_io.fingerprint import differences, fingerprint
 
 LOCK_FILE = ".lock"
 HOLDER_FILE = ".lock-holder.json"
