@@ -105,6 +105,29 @@ def _fmt(mean: float, std: float, unit: str = "%") -> str:
     return f"{mean:.4g} ± {std:.2g}"
 
 
+PUBLISHED_RUNS = 500
+"""Runs behind each published mean (NB201's Table 5: 500 runs per strategy)."""
+
+
+def published_delta(mean: float, std: float, runs: int, p_mean: float, p_std: float) -> str:
+    """`` (Δ ours − published, within 2 SE)`` or ``(Δ, k SE)``; SE is the standard error of
+    the difference of two means, sqrt(std²/runs + p_std²/PUBLISHED_RUNS)."""
+    delta = mean - p_mean
+    se = float(np.sqrt(std**2 / runs + p_std**2 / PUBLISHED_RUNS))
+    agreement = "within 2 SE" if abs(delta) <= 2 * se else f"{delta / se:+.1f} SE"
+    return f" (Δ {delta:+.2f}, {agreement})"
+
+
+def own_labels(published: dict[str, Any]) -> dict[str, str]:
+    """Strategy -> what it is when its published row is another method's (``ours_label``)."""
+    return {
+        strategy: ref["ours_label"]
+        for protocol in published.values()
+        for strategy, ref in protocol.items()
+        if isinstance(ref, dict) and "ours_label" in ref
+    }
+
+
 def markdown_table(
     summary: pd.DataFrame,
     columns: list[Column],
@@ -114,6 +137,7 @@ def markdown_table(
 ) -> str:
     """Per protocol: mean ± std at the budget per strategy, published beside, optimum."""
     lines = []
+    labels = own_labels(published)
     for protocol in dict.fromkeys(c.protocol for c in columns):
         cols = [c for c in columns if c.protocol == protocol]
         pub = published.get(protocol, {})
@@ -153,7 +177,8 @@ def markdown_table(
             queries = "/".join(
                 f"{rows.at[c.dataset, 'queries_mean']:.0f}" for c in own if c.dataset in rows.index
             )
-            cells = [f"`{strategy}`", runs, queries]
+            name = f"`{strategy}` {labels[strategy]}" if strategy in labels else f"`{strategy}`"
+            cells = [name, runs, queries]
             for c in cols:
                 if c.dataset in rows.index and f"{c.value}_mean" in rows.columns:
                     mean, std = (
@@ -168,7 +193,14 @@ def markdown_table(
                     ref = pub.get(strategy, {})
                     if c.label in ref:
                         p_mean, p_std = ref[c.label]
-                        delta = f" (Δ {mean - p_mean:+.2f})" if np.isfinite(mean) else ""
+                        if "ours_label" in ref:  # another method's row, beside ours
+                            delta = " (another method: no Δ)"
+                        elif np.isfinite(mean):
+                            delta = published_delta(
+                                mean, std, int(rows.at[c.dataset, "runs"]), p_mean, p_std
+                            )
+                        else:
+                            delta = ""
                         label = (
                             f" {ref['label']}" if ref.get("label", "").lower() != strategy else ""
                         )
@@ -187,6 +219,13 @@ def markdown_table(
                     cells.append(f"{ref[c.label][0]:.2f}" if c.label in ref else "")
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
+        if pub:
+            lines += [
+                "Δ: ours minus published; SE: the standard error of that difference, "
+                f"sqrt(std_ours²/runs + std_published²/{PUBLISHED_RUNS}); \"within 2 SE\" "
+                "where |Δ| ≤ 2 SE.",
+                "",
+            ]
     return "\n".join(lines)
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from metanas.report import build_report
-from metanas.report.search import curves_on_grid
+from metanas.report.search import curves_on_grid, published_delta
 from metanas.runner.shard_store import ShardKey, write_shard
 
 
@@ -55,11 +55,18 @@ def test_report_writes_table_summary_and_plots(tmp_path):
         json.dumps([{"protocol": "p", "dataset": "d", "budget_s": 100.0, "transfer_tasks": []}])
     )
     (tmp_path / "published.json").write_text(
-        json.dumps({"p": {"rs": {"label": "RS", "d": [91.5, 0.5]}}})
+        json.dumps({"p": {
+            "rs": {"label": "RS", "d": [92.5, 0.5]},
+            "rea": {"label": "BOHB", "ours_label": "TPE (not BOHB)", "d": [92.0, 1.0]},
+        }})
     )
     path = build_report(tmp_path)
     table = path.read_text()
-    assert "| `rs` | 3 | 3 | 93.00 ± 0.82 | 91.50 ± 0.50 (Δ +1.50) |" in table
+    # SE = sqrt(0.8165**2 / 3 + 0.5**2 / 500) = 0.472: Δ = +0.50 is 1.1 SE
+    assert "| `rs` | 3 | 3 | 93.00 ± 0.82 | 92.50 ± 0.50 (Δ +0.50, within 2 SE) |" in table
+    assert ("| `rea` TPE (not BOHB) | 3 | 3 | 93.00 ± 0.82 | 92.00 ± 1.00 BOHB "
+            "(another method: no Δ) |") in table
+    assert "SE: the standard error of that difference" in table
     summary = pd.read_csv(tmp_path / "summary.csv")
     assert summary.set_index("strategy").loc["rea", "test_acc_mean"] == pytest.approx(93.0)
     for png in ("search_curves.png", "search_finals.png"):
@@ -71,3 +78,9 @@ def test_report_of_empty_folder_names_the_fix(tmp_path):
         build_report(tmp_path)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         build_report(tmp_path / "missing")
+
+
+def test_published_delta_counts_standard_errors():
+    # SE = sqrt(0.8165**2 / 3 + 0.5**2 / 500) = 0.4719; Δ = +1.50 is 3.18 SE
+    assert published_delta(93.0, 0.8165, 3, 91.5, 0.5) == " (Δ +1.50, +3.2 SE)"
+    assert published_delta(91.0, 0.8165, 3, 91.5, 0.5) == " (Δ -0.50, within 2 SE)"
