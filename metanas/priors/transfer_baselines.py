@@ -46,7 +46,22 @@ def best_cells(source: TransferSource, count: int) -> np.ndarray:
     return interleaved[np.sort(first)][:count]
 
 
-class ZeroShot(Strategy):
+class FixedOrderWalk(Strategy):
+    """Evaluate keys in an order fixed at construction (``self.order``), never one twice."""
+
+    uses_seed: ClassVar[bool] = False
+    order: np.ndarray
+
+    def _propose(self) -> np.ndarray:
+        if self._asked >= self.order.size:
+            raise RuntimeError(f"every network of {self.space.name!r} has already been proposed")
+        return self.space.code(int(self.order[self._asked]))
+
+    def _observe(self, trial: Trial, value: float) -> None:
+        """The walk ignores the held-out results; the runner keeps the incumbent."""
+
+
+class ZeroShot(FixedOrderWalk):
     """Evaluate cells in decreasing mean normalised training score, never one twice.
 
     The order is fixed by the training data alone (ties: key order), so the seed does not
@@ -54,8 +69,6 @@ class ZeroShot(Strategy):
 
     :param normalisation: ``zscore`` or ``copula`` (see :meth:`TransferSource.normalised`).
     """
-
-    uses_seed: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -68,14 +81,6 @@ class ZeroShot(Strategy):
         super().__init__(space, seed=seed)
         _check_space(source, space)
         self.order = ranked_keys(source.normalised(normalisation).mean(axis=0))
-
-    def _propose(self) -> np.ndarray:
-        if self._asked >= self.order.size:
-            raise RuntimeError(f"every cell of {self.space.name!r} has already been proposed")
-        return self.space.code(int(self.order[self._asked]))
-
-    def _observe(self, trial: Trial, value: float) -> None:
-        """The walk ignores the held-out results; the runner keeps the incumbent."""
 
 
 class WarmREA(RegularizedEvolution):

@@ -24,14 +24,14 @@ import contextlib
 import functools
 import inspect
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 from scipy import stats
 
 from metanas.priors.source import TransferSource, ranked_keys
+from metanas.priors.transfer_baselines import FixedOrderWalk
 from metanas.runner.strategy_registry import StrategyFactory, load_strategies
-from metanas.strategies.base import Strategy, Trial
 from tabular_bench.benchmark import Benchmark
 from tabular_bench.spaces import SearchSpace
 
@@ -120,22 +120,7 @@ def _check(space: SearchSpace, proxies: ProxyScores) -> None:
         )
 
 
-class _Walk(Strategy):
-    """Evaluate keys in a fixed order computed at construction, never one twice."""
-
-    uses_seed: ClassVar[bool] = False
-    order: np.ndarray
-
-    def _propose(self) -> np.ndarray:
-        if self._asked >= self.order.size:
-            raise RuntimeError(f"every network of {self.space.name!r} has been proposed")
-        return self.space.code(int(self.order[self._asked]))
-
-    def _observe(self, trial: Trial, value: float) -> None:
-        """The walk ignores the held-out results; the runner keeps the incumbent."""
-
-
-class ProxyRank(_Walk):
+class ProxyRank(FixedOrderWalk):
     """Networks in decreasing score of one proxy on the held-out task (NaN last).
 
     :param proxy: a stored proxy, e.g. ``zc_nwot`` (NASWOT, Mellor et al. 2021).
@@ -158,7 +143,7 @@ class ProxyRank(_Walk):
         self.order = ranked_keys(np.where(np.isnan(scores), -np.inf, scores))
 
 
-class LearnedProxyCombination(_Walk):
+class LearnedProxyCombination(FixedOrderWalk):
     """Networks in decreasing predicted rank from a ridge fit on the training tasks.
 
     Features are the proxies' within-task ranks (so a proxy's scale on one task does not
