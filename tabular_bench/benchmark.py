@@ -116,6 +116,10 @@ class Benchmark(ABC):
         """Simulated wall-clock seconds of evaluating each cell at ``fidelity``."""
         return self._cost(self._check(keys, task, fidelity), task, fidelity)
 
+    def cost_unit(self, task: str) -> str:
+        """What :meth:`cost` and budgets count on ``task``: ``simulated_s`` or ``queries``."""
+        return "simulated_s"
+
     def is_measured(self, keys: np.ndarray | int, *, task: str) -> np.ndarray:
         """True where the value comes from training, False where a surrogate predicts it.
 

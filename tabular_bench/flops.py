@@ -16,19 +16,22 @@ element, the classifier ``in*out``, and the global average pool ``(s+1)**2`` per
 for an ``s x s`` input (the value that counter yields; an empirical term). Parameters are
 all trainable weights, BatchNorm's affine ones included (running statistics are buffers).
 Both are in millions, like the benchmark tables.
+
+The cell is any cell space's (NB201 by default): each edge costs what its op costs, looked
+up by op name in :data:`_OP_COSTS`; a space with an op that has no cost model is refused.
+For a TransNAS-Bench-101 micro code this counts the NB201 network with that cell (what
+:class:`~tabular_bench.models.TinyNetwork` builds for it), not TransNAS-Bench's own network.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from tabular_bench.spaces.cell import CellSearchSpace
 from tabular_bench.spaces.nb201 import NB201
-
-_CONV1, _CONV3, _POOL = (
-    NB201.op_names.index(op) for op in ("nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
-)
 
 
 @dataclass(frozen=True)
@@ -56,27 +59,22 @@ def network_config(dataset: str) -> NetworkConfig:
     return DATASET_CONFIGS[dataset]
 
 
-def flops(codes: np.ndarray, dataset: str) -> np.ndarray:
-    """FLOPs (millions) of the standard network of each code, shape ``(n,)``."""
-    fixed, per_op = _Counter(network_config(dataset), flops=True).totals()
-    return fixed + _edge_sum(codes, per_op)
+def flops(codes: np.ndarray, dataset: str, space: CellSearchSpace = NB201) -> np.ndarray:
+    """FLOPs (millions) of the standard network of each code of ``space``, shape ``(n,)``."""
+    fixed, per_op = _Counter(network_config(dataset), flops=True).totals(space)
+    return fixed + _edge_sum(codes, per_op, space)
 
 
-def params(codes: np.ndarray, dataset: str) -> np.ndarray:
-    """Trainable parameters (millions) of the standard network of each code."""
-    fixed, per_op = _Counter(network_config(dataset), flops=False).totals()
-    return fixed + _edge_sum(codes, per_op)
+def params(codes: np.ndarray, dataset: str, space: CellSearchSpace = NB201) -> np.ndarray:
+    """Trainable parameters (millions) of the standard network of each code of ``space``."""
+    fixed, per_op = _Counter(network_config(dataset), flops=False).totals(space)
+    return fixed + _edge_sum(codes, per_op, space)
 
 
-def _edge_sum(codes: np.ndarray, per_op: np.ndarray) -> np.ndarray:
-    codes = np.atleast_2d(np.asarray(codes, dtype=np.int64))
-    if codes.shape[1] != NB201.num_edges or codes.min() < 0 or codes.max() >= NB201.num_ops:
-        raise ValueError(
-            f"NB201 codes are (n, {NB201.num_edges}) op indices in [0, {NB201.num_ops}) "
-            f"({', '.join(NB201.op_names)}); got shape {codes.shape}, "
-            f"range [{codes.min()}, {codes.max()}]"
-        )
-    return per_op[codes].sum(axis=1)
+def _edge_sum(codes: np.ndarray, per_op: np.ndarray, space: CellSearchSpace) -> np.ndarray:
+    codes = np.atleast_2d(np.asarray(codes))
+    space.keys(codes)  # validates: a ValueError names the space's code shape and ops
+    return per_op[codes.astype(np.int64)].sum(axis=1)
 
 
 @dataclass(frozen=True)
@@ -86,20 +84,26 @@ class _Counter:
     cfg: NetworkConfig
     flops: bool
 
-    def totals(self) -> tuple[float, np.ndarray]:
-        """Cost of the fixed layers, and of one edge per op summed over all cells (M)."""
+    def totals(self, space: CellSearchSpace) -> tuple[float, np.ndarray]:
+        """Cost of the fixed layers, and of one edge per op of ``space`` summed over all
+        cells (M)."""
+        space.cell_edges  # noqa: B018 -- a space with no cell DAG is refused, named
+        unknown = [op for op in space.op_names if op not in _OP_COSTS]
+        if unknown:
+            raise ValueError(
+                f"no cost model for op(s) {unknown} of space {space.name}; costed ops: "
+                f"{', '.join(_OP_COSTS)} (add one to tabular_bench.flops._OP_COSTS)"
+            )
         c, side, cells = self.cfg.channels, self.cfg.resolution, self.cfg.cells_per_stage
         fixed = self.conv(3, c, 3, side) + self.bn(c, side)  # stem
-        per_op = np.zeros(NB201.num_ops)
+        per_op = np.zeros(space.num_ops)
         for stage in range(3):
             width = c * 2**stage
             if stage:
                 fixed += self.reduction_block(width // 2, width, side)
                 side //= 2
-            relu_conv_bn = self.relu(width, side) + self.bn(width, side)
-            per_op[_CONV1] += cells * (self.conv(width, width, 1, side) + relu_conv_bn)
-            per_op[_CONV3] += cells * (self.conv(width, width, 3, side) + relu_conv_bn)
-            per_op[_POOL] += cells * self.pool(width, 3, side)
+            for o, op in enumerate(space.op_names):
+                per_op[o] += cells * _OP_COSTS[op](self, width, side)
         last = 4 * c
         fixed += self.bn(last, side) + self.relu(last, side)
         fixed += self.global_pool(last, side) + self.linear(last, self.cfg.num_classes)
@@ -130,3 +134,21 @@ class _Counter:
         total += self.relu(c_out, out) + self.conv(c_out, c_out, 3, out) + self.bn(c_out, out)
         total += self.pool(c_in, 2, out) + self.conv(c_in, c_out, 1, out)  # shortcut
         return total
+
+
+def _relu_conv_bn(kernel: int) -> Callable[[_Counter, int, int], int]:
+    def cost(counter: _Counter, width: int, side: int) -> int:
+        conv = counter.conv(width, width, kernel, side)
+        return conv + counter.relu(width, side) + counter.bn(width, side)
+
+    return cost
+
+
+_OP_COSTS: dict[str, Callable[[_Counter, int, int], int]] = {
+    "none": lambda counter, width, side: 0,
+    "skip_connect": lambda counter, width, side: 0,
+    "nor_conv_1x1": _relu_conv_bn(1),
+    "nor_conv_3x3": _relu_conv_bn(3),
+    "avg_pool_3x3": lambda counter, width, side: counter.pool(width, 3, side),
+}
+"""Cost of one cell edge by op name: ``(counter, channels, side) -> count``."""

@@ -17,6 +17,9 @@ On-disk schema (``SCHEMA_VERSION`` 2), modelled on syne-tune's blackbox layout::
                                   fidelities (epochs, e.g. [12, 200])
     /tasks/<task>/cost_s   (n, n_fidelities) float32  simulated wall-clock seconds of one
                            evaluation (training to that many epochs)
+                           attrs: cost_unit ("queries" where the source records no
+                                  training time and every evaluation costs 1; absent
+                                  means "simulated_s")
     /tasks/<task>/measured (n,) bool   False where a surrogate, not training, gave the row
 
 Accuracies are in percent. Where a source records only the mean over seeds, the mean is
@@ -40,6 +43,7 @@ import numpy as np
 from common_io.atomic_io import atomic_write
 
 SCHEMA_VERSION = 2
+COST_UNITS = ("simulated_s", "queries")
 
 
 class TableCorruptError(OSError):
@@ -65,8 +69,13 @@ class TaskData:
     fidelities: tuple[int, ...]
     cost_s: np.ndarray
     measured: np.ndarray
+    cost_unit: str = COST_UNITS[0]
+    """What ``cost_s`` counts: simulated seconds, or ``queries`` (a source without training
+    times charges 1 per evaluation, and budgets and reports must say so)."""
 
     def __post_init__(self) -> None:
+        if self.cost_unit not in COST_UNITS:
+            raise ValueError(f"cost_unit must be one of {COST_UNITS}, got {self.cost_unit!r}")
         n, _, n_fid, n_met = self.values.shape
         if n_fid != len(self.fidelities) or n_met != len(self.metrics):
             raise ValueError(
@@ -136,6 +145,8 @@ def write_table(table: Table, path: str | Path) -> Path:
                 group = f[f"tasks/{name}"]
                 group.attrs["metrics"] = list(task.metrics)
                 group.attrs["fidelities"] = np.asarray(task.fidelities, dtype=np.int64)
+                if task.cost_unit != COST_UNITS[0]:
+                    group.attrs["cost_unit"] = task.cost_unit
 
     return atomic_write(path, write)
 
@@ -161,6 +172,7 @@ def read_table(path: str | Path) -> Table:
                 name: (
                     tuple(str(m) for m in g.attrs["metrics"]),
                     tuple(int(e) for e in g.attrs["fidelities"]),
+                    str(g.attrs.get("cost_unit", COST_UNITS[0])),
                 )
                 for name, g in ((t, f[f"tasks/{t}"]) for t in f.attrs["tasks"])
             }
@@ -174,7 +186,10 @@ def read_table(path: str | Path) -> Table:
             f"cannot read table {path} ({err}); the file is truncated or corrupt: "
             f"delete it and re-import ({_REIMPORT_HINT})"
         ) from err
-    layout = {"space": space, "tasks": {t: [list(m), list(e)] for t, (m, e) in task_attrs.items()}}
+    layout = {
+        "space": space,
+        "tasks": {t: _task_layout(m, e, unit) for t, (m, e, unit) in task_attrs.items()},
+    }
     if _checksum(arrays, layout) != stored_checksum:
         raise TableCorruptError(
             f"checksum mismatch in {path}: the file is corrupt; delete it and re-import "
@@ -187,8 +202,9 @@ def read_table(path: str | Path) -> Table:
             fidelities=fidelities,
             cost_s=arrays[f"tasks/{name}/cost_s"],
             measured=arrays[f"tasks/{name}/measured"],
+            cost_unit=cost_unit,
         )
-        for name, (metrics, fidelities) in task_attrs.items()
+        for name, (metrics, fidelities, cost_unit) in task_attrs.items()
     }
     return Table(
         space=space,
@@ -236,8 +252,15 @@ def _layout(space: str, tasks: dict[str, TaskData]) -> dict:
     """The attributes that say what the arrays mean (an edited ``fidelities`` changes results)."""
     return {
         "space": space,
-        "tasks": {t: [list(d.metrics), [int(e) for e in d.fidelities]] for t, d in tasks.items()},
+        "tasks": {t: _task_layout(d.metrics, d.fidelities, d.cost_unit) for t, d in tasks.items()},
     }
+
+
+def _task_layout(metrics: tuple[str, ...], fidelities: tuple[int, ...], cost_unit: str) -> list:
+    """One task's layout entry; the default cost unit adds nothing, so tables written
+    before units existed keep their checksum."""
+    entry: list = [list(metrics), [int(e) for e in fidelities]]
+    return entry if cost_unit == COST_UNITS[0] else [*entry, cost_unit]
 
 
 def _checksum(arrays: dict[str, np.ndarray], layout: dict) -> str:

@@ -82,6 +82,9 @@ class TabularBenchmark(Benchmark):
             raise KeyError(f"official indices {indices[bad][:5].tolist()} are not in the table")
         return keys
 
+    def cost_unit(self, task: str) -> str:
+        return self._task(task).data.cost_unit
+
     def is_measured(self, keys: np.ndarray | int, *, task: str) -> np.ndarray:
         rows = self._rows(keys)[0]
         return self._task(task).data.measured[rows]

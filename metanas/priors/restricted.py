@@ -66,6 +66,10 @@ class RestrictedBenchmark(Benchmark):
         self._guard(task)
         return super().cost(keys, task=task, fidelity=fidelity)
 
+    def cost_unit(self, task: str) -> str:
+        self._guard(task)
+        return self.__inner.cost_unit(task)
+
     def is_measured(self, keys: np.ndarray | int, *, task: str) -> np.ndarray:
         self._guard(task)
         return self.__inner.is_measured(keys, task=task)

@@ -134,6 +134,10 @@ class TransferJob:
         protocol (best test accuracy among the ``top_k`` cells ranked highest).
     :param report_dir: where the report (summary, tests, table, figures) is written;
         ``None`` writes it into ``out_dir``.
+    :param holdout: ``task`` meta-trains on every other dataset (leave-one-task-out);
+        ``distribution`` only on datasets of other task distributions, named by the search
+        task's prefix before ``.`` (``omniglot.Greek``, ``cifar100.fish``), so a prior
+        learned on Omniglot alphabets is tested on CIFAR-100 tasks and back.
     """
 
     def __init__(
@@ -152,8 +156,11 @@ class TransferJob:
         runs_per_shard: int = 50,
         metad2a: Mapping[str, Any] | None = None,
         report_dir: str | None = None,
+        holdout: str = "task",
         progress: bool = True,
     ) -> None:
+        if holdout not in HOLDOUTS:
+            raise ValueError(f"holdout must be one of {HOLDOUTS}, got {holdout!r}")
         if len(protocols) != 1:
             raise ValueError(
                 f"the transfer job takes exactly one protocol (e.g. protocol=[nats]), "
@@ -164,6 +171,9 @@ class TransferJob:
             raise ValueError("leave-one-dataset-out needs a protocol with >= 2 datasets")
         for setting in self.settings:
             setting.validate(benchmark)
+        self.holdout = holdout
+        if holdout == "distribution":
+            _check_distributions([s.search_task for s in self.settings])
         meta_methods = {k: v for k, v in meta_methods.items() if v is not None}
         transfer_methods = {k: v for k, v in (transfer_methods or {}).items() if v is not None}
         names = [*baselines, *meta_methods, *transfer_methods]
@@ -202,17 +212,21 @@ class TransferJob:
                 )
 
     # -- folds ---------------------------------------------------------------------
+    def training_settings(self, held_out: SearchSetting) -> list[SearchSetting]:
+        """The meta-training datasets of ``held_out``'s fold (see ``holdout``)."""
+        if self.holdout == "task":
+            return [s for s in self.settings if s.dataset != held_out.dataset]
+        own = distribution_of(held_out.search_task)
+        return [s for s in self.settings if distribution_of(s.search_task) != own]
+
     def training_tasks(self, held_out: SearchSetting) -> list[str]:
         """Search tasks of the meta-training datasets (their tables teach the prior)."""
-        return [s.search_task for s in self.settings if s.dataset != held_out.dataset]
+        return [s.search_task for s in self.training_settings(held_out)]
 
     def training_view(self, held_out: SearchSetting) -> RestrictedBenchmark:
         """The benchmark as meta-training for ``held_out`` may see it."""
         allowed = [
-            task
-            for s in self.settings
-            if s.dataset != held_out.dataset
-            for task in (s.search_task, s.test_task)
+            task for s in self.training_settings(held_out) for task in (s.search_task, s.test_task)
         ]
         return RestrictedBenchmark(self.benchmark, allowed)
 
@@ -357,12 +371,10 @@ class TransferJob:
             "metad2a": self.metad2a,
             "meta_seeds": self.meta.meta_seeds,
             "protocol": self.settings[0].protocol,
+            "holdout": self.holdout,
             "space": self.benchmark.space.name,
             "settings": settings,
-            # A table without training times charges 1 per query (TransNAS zero-cost files).
-            "cost_unit": "queries"
-            if all(np.all(t.cost == 1.0) for t in self.tables.values())
-            else "simulated_s",
+            "cost_unit": _one_cost_unit(self.benchmark, [s.search_task for s in self.settings]),
             "test_metric": asdict(spec),
         }
         atomic_write_bytes(out_dir / SETUP_FILE, json.dumps(setup, indent=1).encode())
@@ -393,6 +405,29 @@ class TransferJob:
                     )
         atomic_write_bytes(
             out_dir / RANKED_FILE, pd.DataFrame(rows).to_csv(index=False).encode()
+        )
+
+
+HOLDOUTS = ("task", "distribution")
+
+
+def distribution_of(task: str) -> str:
+    """The task distribution a table task belongs to: its name's prefix before ``.``."""
+    return task.split(".", 1)[0]
+
+
+def _check_distributions(tasks: Sequence[str]) -> None:
+    """Leave-one-distribution-out needs named tasks of at least two distributions."""
+    unnamed = [t for t in tasks if "." not in t]
+    if unnamed:
+        raise ValueError(
+            f"holdout=distribution reads each task's distribution from its name "
+            f"(<distribution>.<task>), but {unnamed} have none: use holdout=task"
+        )
+    if len({distribution_of(t) for t in tasks}) < 2:
+        raise ValueError(
+            f"holdout=distribution needs tasks of >= 2 distributions, got only "
+            f"{distribution_of(tasks[0])!r}: use holdout=task"
         )
 
 
@@ -427,3 +462,14 @@ def transfer_frame(
     frame["test_acc"] = tables.test[setting.test_task][np.concatenate([r.keys for r in results])]
     frame["meta_seed"] = frame["run"] % len(priors) if priors is not None else -1
     return frame
+
+
+def _one_cost_unit(benchmark: Benchmark, tasks: Sequence[str]) -> str:
+    """The unit every searched task's costs share; one report axis cannot mix two."""
+    units = {benchmark.cost_unit(t) for t in tasks}
+    if len(units) != 1:
+        raise ValueError(
+            f"the held-out tasks count costs in different units ({sorted(units)}): run the "
+            "transfer job on tasks of one benchmark whose costs share a unit"
+        )
+    return units.pop()

@@ -365,7 +365,7 @@ def plot_regret(traces: pd.DataFrame, setup: Mapping, targets: Mapping, path: Pa
         ax.set_title(f"held out: {dataset}")
         ax.grid(alpha=0.3, which="both")
     _finish(fig, axes, bottom, path,
-            f"Leave-one-dataset-out on {setup['space']} ({setup['protocol']} protocol): "
+            f"{_holdout_words(setup)} on {setup['space']} ({setup['protocol']} protocol): "
             "normalized regret, mean over runs and 95% band")
 
 
@@ -450,6 +450,19 @@ def _setting(setup: Mapping) -> dict:
     return next(iter(setup["settings"].values()))
 
 
+def _holdout_words(setup: Mapping) -> str:
+    """How folds were formed; folders written before ``holdout`` existed left out tasks."""
+    if setup.get("holdout", "task") == "distribution":
+        return "Leave-one-distribution-out"
+    return "Leave-one-dataset-out"
+
+
+def _training_words(setup: Mapping, datasets: int) -> str:
+    if setup.get("holdout", "task") == "distribution":
+        return "the tables of the other task distribution's datasets"
+    return f"the {datasets - 1} other datasets' tables"
+
+
 def _cost_words(setup: Mapping) -> str:
     return "simulated seconds" if setup["cost_unit"] == "simulated_s" else "queries"
 
@@ -502,9 +515,9 @@ def part_b_markdown(summary: pd.DataFrame, tests: pd.DataFrame, rank_table: pd.D
             if c.startswith("km_median_cost_to_within_")]
     lines = ["## Architecture priors meta-learned from benchmark tables", ""]
     lines += [
-        f"Leave-one-dataset-out on `{setup['space']}` under the `{setup['protocol']}` protocol: "
-        f"meta-train on the {len(optima) - 1} other datasets' tables, search the held-out one on "
-        f"its {_signal_words(setup)}; budgets in {cost}: {budgets}. Each meta method's runs "
+        f"{_holdout_words(setup)} on `{setup['space']}` under the `{setup['protocol']}` "
+        f"protocol: meta-train on {_training_words(setup, len(optima))}, search the held-out "
+        f"one on its {_signal_words(setup)}; budgets in {cost}: {budgets}. Each meta method's runs "
         f"use {setup['meta_seeds']} independently meta-trained priors (run r uses prior "
         "r mod that number); its intervals resample those priors (cluster bootstrap), other "
         "methods' resample runs. Run r of every method has the same strategy seed.",

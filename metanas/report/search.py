@@ -92,6 +92,20 @@ def metric_of(settings: dict[tuple[str, str], dict], protocol: str, dataset: str
     return metric_spec("test_acc")
 
 
+def budget_words(setting: dict[str, Any] | None, budget: float) -> str:
+    """A budget with its unit: settings written before costs carried units are seconds."""
+    if (setting or {}).get("cost_unit", "simulated_s") == "queries":
+        return f"{budget:,.0f} queries"
+    return f"{budget:,.0f} s"
+
+
+def cost_axis(setting: dict[str, Any] | None) -> str:
+    """Label of a curve's cost axis, in the unit its budget counts."""
+    if (setting or {}).get("cost_unit", "simulated_s") == "queries":
+        return "queries (each evaluation costs 1)"
+    return "simulated search time (s)"
+
+
 def words(spec: MetricSpec) -> str:
     """``"test accuracy (%)"``, ``"validation SSIM"``: the label, with the unit unless the
     label already says it."""
@@ -141,13 +155,12 @@ def markdown_table(
     for protocol in dict.fromkeys(c.protocol for c in columns):
         cols = [c for c in columns if c.protocol == protocol]
         pub = published.get(protocol, {})
-        budget_of = {
-            d: spec.get("budget_s", float("nan"))
-            for (p, d), spec in settings.items()
-            if p == protocol
-        }
         budgets = ", ".join(
-            f"{c.dataset} {budget_of.get(c.dataset, float('nan')):,.0f} s"
+            f"{c.dataset} "
+            + budget_words(
+                settings.get((protocol, c.dataset)),
+                settings.get((protocol, c.dataset), {}).get("budget_s", float("nan")),
+            )
             for c in cols
             if c.value == "test_acc"
         )
@@ -315,7 +328,7 @@ def plot_curves(
         spec = metric_of(settings or {}, protocol, dataset)
         ax.set(
             title=f"{protocol}: {dataset}",
-            xlabel="simulated search time (s)",
+            xlabel=cost_axis((settings or {}).get((protocol, dataset))),
             ylabel=f"best-so-far {words(spec)}",
         )
         ax.legend(fontsize=8)

@@ -170,7 +170,10 @@ class SearchJob:
         """
         shard_store.merge_json_list(
             out_dir / SETTINGS_FILE,
-            [s.to_dict() for s in self.settings],
+            [
+                {**s.to_dict(), "cost_unit": self.benchmark.cost_unit(s.search_task)}
+                for s in self.settings
+            ],
             key=("protocol", "dataset"),
         )
         if self.published:

@@ -1,8 +1,8 @@
-"""Gradient-based meta-NAS over the NAS-Bench-201 cell space.
+"""Gradient-based meta-NAS over a cell search space (NAS-Bench-201 by default).
 
-An NB201 supernet whose edges mix the five NB201 ops under logits ``alpha``, meta-trained
+A supernet whose edges mix all of the space's ops under logits ``alpha``, meta-trained
 over few-shot tasks with T-NAS-style MAML or MetaNAS-style Reptile on (alpha, w), then
-adapted, derived and looked up in the NB201 table per meta-test task.
+adapted and derived per meta-test task; NB201 cells are also looked up in the NB201 table.
 """
 
 from metanas.supernet.meta_learners import MetaNASReptile, SupernetMetaLearner, TNASMaml

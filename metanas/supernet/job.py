@@ -10,7 +10,8 @@
   ``checkpoint_every`` iterations; the same command resumes from it after a kill);
 * ``train_log.csv`` -- mean training loss/accuracy per ``log_every`` iterations;
 * ``episodes.csv`` -- one row per meta-test episode: supernet and derived-cell query
-  accuracy, the derived NB201 cell and its NB201 test accuracies;
+  accuracy, the derived cell (the space's string) and, for NB201 with a benchmark, its
+  NB201 test accuracies;
 * ``summary.json`` -- the row :mod:`metanas.supernet.summary` puts in
   ``results/metanas/fewshot_summary.csv``.
 """
@@ -30,22 +31,23 @@ import pandas as pd
 import torch
 
 from common_io.atomic_io import atomic_write_text
-from common_io.fingerprint import describe_call
+from common_io.fingerprint import describe_call, fingerprint
 from common_io.run_folder import RunFolder
 from metanas.meta.device import device_name, resolve_device
 from metanas.meta.run_settings import pool_identity
 from metanas.meta.training import CHECKPOINT_FILE, Schedule, csv_text, meta_train
 from metanas.supernet.evaluation import (
-    NB201_DATASETS,
     EpisodeResults,
     evaluate_episodes,
     nb201_test_accuracy,
+    require_nb201,
 )
 from metanas.supernet.meta_learners import SupernetMetaLearner
 from metanas.supernet.network import SuperNet, derive_codes
 from metanas.supernet.summary import EPISODES_FILE, SUMMARY_FILE, episode_summary
 from tabular_bench.benchmark import Benchmark
-from tabular_bench.spaces.nb201 import NB201
+from tabular_bench.models.ops import cell_space_edges
+from tabular_bench.spaces import NB201, space_named
 from tasks.base import TaskDistribution
 from tasks.episodes import EpisodeBatch, FewShotPool
 
@@ -57,8 +59,9 @@ class FewShotNASJob:
 
     :param tasks: the task distribution (its ``train`` and ``test`` pools are used).
     :param learner: builds the meta-learner from the supernet (a Hydra ``_partial_``).
-    :param benchmark: builds the NB201 table for the look-up (called here, so that a
-        missing table fails before training).
+    :param benchmark: builds the NB201 table for the look-up (called before training, so
+        that a missing table fails early); ``None``: no look-up (required for a space
+        other than NB201).
     :param ways, shots, queries: episode shape; meta-training uses the same shape.
     :param meta_batch: episodes per meta-iteration.
     :param iterations: meta-iterations.
@@ -66,6 +69,8 @@ class FewShotNASJob:
         method with the same ``seed`` sees the same episodes).
     :param test_batch: meta-test episodes evaluated at once.
     :param channels, cells_per_stage, stem_stride: supernet size (see :class:`SuperNet`).
+    :param space: registered name of the cell space searched (a
+        :class:`~tabular_bench.spaces.cell.CellSearchSpace` with a DAG).
     :param seed: seeds the supernet, the training stream and the test stream.
     :param checkpoint_every: iterations between checkpoints.
     :param log_every: iterations averaged into one ``train_log.csv`` row.
@@ -76,10 +81,11 @@ class FewShotNASJob:
     def __init__(
         self, *, tasks: TaskDistribution,
         learner: Callable[[SuperNet], SupernetMetaLearner],
-        benchmark: Callable[[], Benchmark],
+        benchmark: Callable[[], Benchmark] | None,
         ways: int = 5, shots: int = 1, queries: int = 5, meta_batch: int = 5,
         iterations: int = 100, test_episodes: int = 100, test_batch: int = 10,
-        channels: int = 8, cells_per_stage: int = 1, stem_stride: int = 2, seed: int = 0,
+        channels: int = 8, cells_per_stage: int = 1, stem_stride: int = 2,
+        space: str = NB201.name, seed: int = 0,
         checkpoint_every: int = 25, log_every: int = 5, device: str = "auto", threads: int = 0,
     ) -> None:
         if min(test_episodes, test_batch, meta_batch) < 1:
@@ -87,6 +93,10 @@ class FewShotNASJob:
                 "test_episodes, test_batch and meta_batch must all be >= 1; got "
                 f"{test_episodes}, {test_batch}, {meta_batch}"
             )
+        self.space = space_named(space)
+        cell_space_edges(self.space)  # a space no supernet can be built over fails here
+        if benchmark is not None:
+            require_nb201(self.space)
         self.schedule = Schedule(iterations, checkpoint_every, log_every)
         self.tasks, self.device_spec = tasks, device
         self.learner_factory, self.benchmark_factory = learner, benchmark
@@ -111,8 +121,8 @@ class FewShotNASJob:
         return pools
 
     @functools.cached_property
-    def benchmark(self) -> Benchmark:
-        return self.benchmark_factory()
+    def benchmark(self) -> Benchmark | None:
+        return None if self.benchmark_factory is None else self.benchmark_factory()
 
     @property
     def setting(self) -> str:
@@ -121,22 +131,25 @@ class FewShotNASJob:
     @functools.cached_property
     def settings(self) -> dict[str, Any]:
         """What determines the result (see :mod:`metanas.meta.run_settings`); device,
-        threads and the checkpoint and log intervals may change between resumes."""
+        threads and the checkpoint and log intervals may change between resumes. The space
+        is recorded when it is not NB201, so NB201 folders recorded before the space
+        setting existed still resume."""
+        space = {} if self.space == NB201 else {"space": self.space.name}
         return {
             "job": f"{type(self).__module__}.{type(self).__qualname__}",
             "data": {split: pool_identity(pool) for split, pool in self.pools.items()},
             "learner": describe_call(self.learner_factory),
-            "benchmark": describe_call(self.benchmark_factory),
+            "benchmark": fingerprint(self.benchmark_factory),
             "ways": self.ways, "shots": self.shots, "queries": self.queries,
             "meta_batch": self.meta_batch, "iterations": self.iterations,
             "test_episodes": self.test_episodes, "test_batch": self.test_batch,
-            **self.net_kwargs, "seed": self.seed,
+            **self.net_kwargs, **space, "seed": self.seed,
         }
 
     def build(self) -> SupernetMetaLearner:
         """The meta-learner around a freshly seeded supernet on the job's device."""
         in_channels = self.pools["train"].image_shape[0]
-        model = SuperNet(num_classes=self.ways, in_channels=in_channels,
+        model = SuperNet(num_classes=self.ways, in_channels=in_channels, space=self.space,
                          generator=torch.Generator().manual_seed(self.seed), **self.net_kwargs)
         return self.learner_factory(model.to(self.device))
 
@@ -197,11 +210,14 @@ class FewShotNASJob:
     # -- outputs ----------------------------------------------------------------------------
     def _write_results(self, out_dir: Path, learner: SupernetMetaLearner,
                        results: EpisodeResults, train_s: float, test_s: float) -> None:
-        nb201 = nb201_test_accuracy(self.benchmark, results.codes)
+        nb201 = (
+            {} if self.benchmark is None
+            else nb201_test_accuracy(self.benchmark, results.codes, self.space)
+        )
         rows = [
             {"episode": i, "supernet_acc": results.supernet_acc[i],
-             "derived_acc": results.derived_acc[i], "arch": NB201.to_string(code),
-             **{f"nb201_{d}_test": nb201[d][i] for d in NB201_DATASETS}}
+             "derived_acc": results.derived_acc[i], "arch": self.space.to_string(code),
+             **{f"nb201_{d}_test": values[i] for d, values in nb201.items()}}
             for i, code in enumerate(results.codes)
         ]
         text = csv_text(rows)
@@ -210,8 +226,11 @@ class FewShotNASJob:
             "method": learner.name,
             "setting": self.setting,
             # Computed from the stored per-episode record, as summary.collect recomputes it.
-            **episode_summary(pd.read_csv(io.StringIO(text))),
-            "meta_alpha_cell": NB201.to_string(derive_codes(learner.model.alpha).cpu().numpy()),
+            "space": self.space.name,
+            **episode_summary(pd.read_csv(io.StringIO(text)), self.space),
+            "meta_alpha_cell": self.space.to_string(
+                derive_codes(learner.model.alpha, self.space).cpu().numpy()
+            ),
             "iterations": self.iterations,
             "meta_batch": self.meta_batch,
             "test_steps": learner.test_steps,

@@ -6,7 +6,10 @@
 The accuracy statistics are recomputed from each run's ``episodes.csv`` (the per-episode
 record) by :func:`episode_summary`, the function the job itself uses, so the collected CSV
 always follows the current definitions (e.g. :func:`metanas.meta.stats.mean_ci95`); the
-rest of a row (method, iterations, device, times) comes from the run's ``summary.json``.
+rest of a row (method, space, iterations, device, times) comes from the run's
+``summary.json``. Cell strings are read in the run's space (``nb201`` for runs written
+before ``summary.json`` recorded it); the NB201 look-up columns exist only for NB201 runs
+with a benchmark.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import pandas as pd
 from common_io.atomic_io import atomic_write_text
 from metanas.meta.stats import mean_ci95
 from metanas.supernet.evaluation import NB201_DATASETS, cell_diversity
-from tabular_bench.spaces.nb201 import NB201
+from tabular_bench.spaces import NB201, CellSearchSpace, space_named
 
 EPISODES_FILE = "episodes.csv"
 SUMMARY_FILE = "summary.json"
@@ -34,16 +37,17 @@ FIRST_COLUMNS = [
 ]
 
 
-def episode_summary(episodes: pd.DataFrame) -> dict[str, Any]:
-    """Accuracy (%, mean and 95% interval), NB201 look-ups and cell diversity of a run's
-    meta-test episodes (the columns of ``episodes.csv``)."""
+def episode_summary(episodes: pd.DataFrame, space: CellSearchSpace = NB201) -> dict[str, Any]:
+    """Accuracy (%, mean and 95% interval), NB201 look-ups (where recorded) and cell
+    diversity of a run's meta-test episodes (the columns of ``episodes.csv``), whose cells
+    are strings of ``space``."""
     archs = episodes["arch"].tolist()
-    codes = np.stack([NB201.from_string(a) for a in archs])
+    codes = np.stack([space.from_string(a) for a in archs])
     out: dict[str, Any] = {}
     for column in ("supernet_acc", "derived_acc"):
         mean, ci95 = mean_ci95(episodes[column].to_numpy(np.float64) * 100)
         out[f"{column}_mean"], out[f"{column}_ci95"] = mean, ci95
-    for d in NB201_DATASETS:
+    for d in (d for d in NB201_DATASETS if f"nb201_{d}_test" in episodes):
         key = f"derived_nb201_{d.lower().replace('-', '_')}_test_mean"
         out[key] = float(episodes[f"nb201_{d}_test"].mean())
     # most_common breaks ties by first appearance, so the modal cell is reproducible.
@@ -64,11 +68,13 @@ def collect(run_dirs: list[Path]) -> pd.DataFrame:
             raise FileNotFoundError(
                 f"{', '.join(missing)} missing: run `python -m metanas.run ...` there first"
             )
-        rows.append({**json.loads(paths[0].read_text()),
-                     **episode_summary(pd.read_csv(paths[1]))})
+        summary = {"space": NB201.name, **json.loads(paths[0].read_text())}
+        space = space_named(summary["space"])
+        rows.append({**summary, **episode_summary(pd.read_csv(paths[1]), space)})
     frame = pd.DataFrame(rows)
-    rest = [c for c in frame.columns if c not in FIRST_COLUMNS]
-    return frame[FIRST_COLUMNS + rest].sort_values(["method", "setting"]).reset_index(drop=True)
+    first = [c for c in FIRST_COLUMNS if c in frame.columns]
+    rest = [c for c in frame.columns if c not in first]
+    return frame[first + rest].sort_values(["method", "setting"]).reset_index(drop=True)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -154,6 +154,7 @@ def _task_data(
         fidelities=(fidelity,),
         cost_s=np.ones((len(row_of_arch), 1), dtype=np.float32),
         measured=measured,
+        cost_unit="queries",
     )
 
 

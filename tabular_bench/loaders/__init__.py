@@ -1,7 +1,9 @@
 """Ready-made benchmarks for Hydra configs (``experiments/benchmark/*.yaml``).
 
 ``nb201`` reads the NAS-Bench-201 table; ``imported`` reads any importer's table
-(:data:`tabular_bench.importers.IMPORTERS`) and says how a partial table is searched.
+(:data:`tabular_bench.importers.IMPORTERS`) and says how a partial table is searched;
+``table_file`` reads a table in this project's own format (a build's ``table.h5``) and
+``embedded`` one the package ships, which needs no data directory.
 """
 
 from __future__ import annotations
@@ -16,14 +18,15 @@ from tabular_bench.benchmark import Benchmark
 from tabular_bench.importers import import_archive, import_csv, importer_named
 from tabular_bench.importers.nats_bench import archive_sha256
 from tabular_bench.importers.nb201_csv import NB201_ORIGIN
-from tabular_bench.store import Table, TableCorruptError, file_sha256, write_table
+from tabular_bench.store import Table, TableCorruptError, file_sha256, read_table, write_table
 from tabular_bench.surrogate import SurrogateBenchmark
 from tabular_bench.tabular import TabularBenchmark, measured_only
 
 NB201_CSV = "nb201/nb201_all.csv.gz"
-IMPORT_VERSION = 2
+IMPORT_VERSION = 3
 """Part of every imported table's cache name: bump it when an importer's output changes
-(2: NASLib zero-cost tables gained ``valid_norm``), so no stale cache is read."""
+(2: NASLib zero-cost tables gained ``valid_norm``; 3: their costs count queries), so no
+stale cache is read."""
 
 
 def nb201(path: str | None = None, cache_dir: str | None = None) -> TabularBenchmark:
@@ -99,6 +102,60 @@ def imported(
     if table is None:
         table = convert(source)
         write_table(table, cache)
+    return _complete(table, completion, tasks, seed)
+
+
+EMBEDDED_DIR = Path(__file__).resolve().parents[1] / "tables"
+"""Tables the project built itself and ships as package data (``<name>.h5``, with
+``<name>.json`` recording protocol, seeds, code version and date)."""
+
+
+def table_file(
+    path: str,
+    *,
+    completion: Completion = "measured",
+    tasks: list[str] | None = None,
+    seed: int = 0,
+) -> Benchmark:
+    """A table in this project's HDF5 format: a build's ``table.h5`` or any written by
+    :func:`tabular_bench.store.write_table`. ``completion``, ``tasks`` and ``seed`` as in
+    :func:`imported`; a built table holds a sample of its space, so ``measured`` is the
+    default."""
+    source = Path(path).expanduser()
+    if not source.is_file():
+        raise DataNotFoundError(
+            f"no table file at {source}: build one with `python -m metanas.run "
+            "experiment=table_build_cpu` (it writes <build_dir>/table.h5) or name a shipped "
+            f"one with loaders.embedded ({', '.join(embedded_names()) or 'none shipped'})"
+        )
+    return _complete(read_table(source), completion, tasks, seed)
+
+
+def embedded_names() -> list[str]:
+    """Names of the tables shipped in the package."""
+    return sorted(p.stem for p in EMBEDDED_DIR.glob("*.h5"))
+
+
+def embedded(
+    name: str,
+    *,
+    completion: Completion = "measured",
+    tasks: list[str] | None = None,
+    seed: int = 0,
+) -> Benchmark:
+    """A table shipped with the package: needs no data directory (what the Quickstart's
+    main job reads on a machine without ``../shared``)."""
+    if name not in embedded_names():
+        raise KeyError(
+            f"no embedded table {name!r}; shipped: {', '.join(embedded_names()) or 'none'} "
+            f"(in {EMBEDDED_DIR}); for a table file elsewhere use loaders.table_file"
+        )
+    return _complete(read_table(EMBEDDED_DIR / f"{name}.h5"), completion, tasks, seed)
+
+
+def _complete(
+    table: Table, completion: str, tasks: list[str] | None, seed: int
+) -> Benchmark:
     if completion not in _COMPLETIONS:
         raise ValueError(
             f"completion must be one of {sorted(_COMPLETIONS)}, got {completion!r}"

@@ -1,5 +1,5 @@
-"""NAS-Bench-201 networks in torch: one model, or many fused for throughput."""
+"""NB201-style networks of a cell search space in torch: one model, or many fused."""
 
-from tabular_bench.models.nb201_network import CELL_EDGES, FusedTinyNetwork, TinyNetwork
+from tabular_bench.models.nb201_network import FusedTinyNetwork, TinyNetwork
 
-__all__ = ["CELL_EDGES", "FusedTinyNetwork", "TinyNetwork"]
+__all__ = ["FusedTinyNetwork", "TinyNetwork"]

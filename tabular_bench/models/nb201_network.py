@@ -3,7 +3,9 @@
 Layout as in NB201's ``cell_infers/tiny_network.py``: a 3x3 stem, three stages of ``N``
 cells with ``C``, ``2C`` and ``4C`` channels joined by residual reduction blocks, then
 batch norm, ReLU, global average pooling and a linear classifier. Small tasks use a
-smaller ``C`` and ``N``.
+smaller ``C`` and ``N``. The cell is any :class:`~tabular_bench.spaces.cell.CellSearchSpace`
+with a DAG (its edges and op names come from the space; NB201 by default, TransNAS-Bench-101
+micro cells too).
 
 :class:`FusedTinyNetwork` holds M networks of the *same cell* (different seeds or tasks)
 as grouped convolutions, so a GPU trains them with one kernel launch per layer instead
@@ -19,26 +21,40 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from tabular_bench.models.ops import ResNetBasicBlock, make_operation
-from tabular_bench.spaces.nb201 import EDGES as CELL_EDGES
+from tabular_bench.models.ops import ResNetBasicBlock, cell_space_edges, make_operation
+from tabular_bench.spaces.cell import CellSearchSpace
+from tabular_bench.spaces.nb201 import NB201
 
 
 class InferCell(nn.Module):
-    """A fixed cell: node ``j`` sums ``op_(j<-i)(node i)`` over ``i < j``; node 3 is the output."""
+    """A fixed cell: node ``j`` sums ``op_(j<-i)(node i)`` over its input edges; the last
+    node of the space's DAG is the output."""
 
-    def __init__(self, cell_ops: Sequence[str], channels: int, groups: int = 1) -> None:
+    def __init__(
+        self, cell_ops: Sequence[str], channels: int, groups: int, space: CellSearchSpace
+    ) -> None:
         super().__init__()
-        if len(cell_ops) != len(CELL_EDGES):
-            raise ValueError(f"an NB201 cell has {len(CELL_EDGES)} edges, got ops {cell_ops!r}")
+        self.cell_edges = cell_space_edges(space)
+        if len(cell_ops) != len(self.cell_edges):
+            raise ValueError(
+                f"a {space.name} cell has {len(self.cell_edges)} edges, got ops {cell_ops!r}"
+            )
+        unknown = [op for op in cell_ops if op not in space.op_names]
+        if unknown:
+            raise ValueError(
+                f"unknown operation {unknown[0]!r} in a {space.name} cell; its ops are "
+                f"{', '.join(space.op_names)}"
+            )
+        self.num_nodes = space.num_nodes
         self.edges = nn.ModuleList(make_operation(op, channels, groups) for op in cell_ops)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         nodes = [x]
-        for target in range(1, 4):
+        for target in range(1, self.num_nodes):
             nodes.append(
                 sum(
                     op(nodes[source])
-                    for op, (to, source) in zip(self.edges, CELL_EDGES, strict=True)
+                    for op, (to, source) in zip(self.edges, self.cell_edges, strict=True)
                     if to == target
                 )
             )
@@ -46,7 +62,8 @@ class InferCell(nn.Module):
 
 
 def _feature_extractor(
-    cell_ops: Sequence[str], channels: int, cells_per_stage: int, in_channels: int, groups: int
+    cell_ops: Sequence[str], channels: int, cells_per_stage: int, in_channels: int, groups: int,
+    space: CellSearchSpace,
 ) -> tuple[nn.Sequential, int]:
     """Stem, stages and final BN-ReLU-pool of ``groups`` fused networks; returns its width."""
     layers: list[nn.Module] = [
@@ -58,7 +75,7 @@ def _feature_extractor(
         if stage:
             layers.append(ResNetBasicBlock(width, width * 2, groups))
             width *= 2
-        layers.extend(InferCell(cell_ops, width, groups) for _ in range(cells_per_stage))
+        layers.extend(InferCell(cell_ops, width, groups, space) for _ in range(cells_per_stage))
     layers += [
         nn.BatchNorm2d(width * groups),
         nn.ReLU(inplace=False),
@@ -69,10 +86,12 @@ def _feature_extractor(
 
 
 class TinyNetwork(nn.Module):
-    """One NB201 network for cell ``cell_ops`` (six op names in :data:`CELL_EDGES` order).
+    """One NB201 network for cell ``cell_ops`` (one op name per edge of ``space``, in
+    its code order).
 
     :param channels: ``C``, the width of the first stage (16 in NB201).
     :param cells_per_stage: ``N`` (5 in NB201).
+    :param space: the cell space whose DAG and op names the cell follows.
     """
 
     def __init__(
@@ -82,10 +101,12 @@ class TinyNetwork(nn.Module):
         cells_per_stage: int = 5,
         num_classes: int = 10,
         in_channels: int = 3,
+        space: CellSearchSpace = NB201,
     ) -> None:
         super().__init__()
+        self.space = space
         self.features, width = _feature_extractor(
-            cell_ops, channels, cells_per_stage, in_channels, groups=1
+            cell_ops, channels, cells_per_stage, in_channels, groups=1, space=space
         )
         self.classifier = nn.Linear(width, num_classes)
 
@@ -111,6 +132,7 @@ class FusedTinyNetwork(nn.Module):
         cells_per_stage: int = 5,
         num_classes: int | Sequence[int] = 10,
         in_channels: int = 3,
+        space: CellSearchSpace = NB201,
     ) -> None:
         super().__init__()
         classes = (
@@ -118,11 +140,11 @@ class FusedTinyNetwork(nn.Module):
         )
         if len(classes) != num_models or num_models < 1:
             raise ValueError(f"need one class count per model ({num_models}), got {classes}")
-        self.num_models = num_models
+        self.num_models, self.space = num_models, space
         self.in_channels = in_channels
         self.width_per_model = 4 * channels
         self.features, width = _feature_extractor(
-            cell_ops, channels, cells_per_stage, in_channels, groups=num_models
+            cell_ops, channels, cells_per_stage, in_channels, groups=num_models, space=space
         )
         max_classes = max(classes)
         self.weight = nn.Parameter(torch.zeros(num_models, max_classes, width))
@@ -154,9 +176,14 @@ class FusedTinyNetwork(nn.Module):
         cells_per_stage: int,
         in_channels: int,
     ) -> FusedTinyNetwork:
-        """Fuse separately built (seeded) networks, so fused training starts where theirs does."""
+        """Fuse separately built (seeded) networks of one space, so fused training starts
+        where theirs does."""
+        spaces = {net.space for net in networks}
+        if len(spaces) != 1:
+            raise ValueError(f"networks of one space fuse, got {sorted(s.name for s in spaces)}")
         classes = [net.classifier.out_features for net in networks]
-        fused = cls(cell_ops, len(networks), channels, cells_per_stage, classes, in_channels)
+        fused = cls(cell_ops, len(networks), channels, cells_per_stage, classes, in_channels,
+                    space=spaces.pop())
         with torch.no_grad():
             fused_feats = fused.features.state_dict()
             separate = [net.features.state_dict() for net in networks]

@@ -6,6 +6,10 @@ side by side, model-major along the channel axis (model ``m`` owns channels
 channel anyway, and pooling, identity and zero act channel-wise, so one fused layer
 computes exactly what M separate layers compute, in one kernel launch each.
 Semantics follow NB201's ``cell_operations.py`` (Dong & Yang, ICLR 2020).
+
+:data:`OPERATIONS` is the library of cell operations by name; a search space names its
+ops, and :func:`cell_space_edges` checks that every one of them is built here (the
+TransNAS-Bench-101 micro ops are NB201's ``none``, ``skip_connect`` and two convolutions).
 """
 
 from __future__ import annotations
@@ -14,6 +18,9 @@ from collections.abc import Callable
 
 import torch
 from torch import nn
+
+from tabular_bench.spaces.base import SearchSpace
+from tabular_bench.spaces.cell import CellSearchSpace
 
 
 class ReLUConvBN(nn.Sequential):
@@ -78,3 +85,20 @@ def make_operation(name: str, channels: int, groups: int = 1) -> nn.Module:
     except KeyError:
         raise ValueError(f"unknown operation {name!r}; known: {', '.join(OPERATIONS)}") from None
     return factory(channels, groups)
+
+
+def cell_space_edges(space: SearchSpace) -> tuple[tuple[int, int], ...]:
+    """The DAG edges of ``space`` once it is known to be buildable: a cell space with a
+    DAG whose every op is in :data:`OPERATIONS`; otherwise a ``ValueError`` naming why."""
+    if not isinstance(space, CellSearchSpace):
+        raise ValueError(
+            f"a cell network needs a CellSearchSpace with a cell DAG (e.g. NB201, "
+            f"TRANSNAS_MICRO), got {type(space).__name__} {getattr(space, 'name', space)!r}"
+        )
+    missing = [op for op in space.op_names if op not in OPERATIONS]
+    if missing:
+        raise ValueError(
+            f"no module for op(s) {missing} of space {space.name}; known operations: "
+            f"{', '.join(OPERATIONS)} (add one to tabular_bench.models.ops.OPERATIONS)"
+        )
+    return space.cell_edges

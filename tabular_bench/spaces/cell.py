@@ -3,6 +3,10 @@
 Every code is a member, and its key is the code read as a mixed-radix integer
 (``0 <= key < size``), so a whole space indexes a flat array and history look-ups are
 integer compares. Strategies work on codes and keys only; they never see a benchmark table.
+
+A space that is a real cell also carries its DAG (:attr:`CellSearchSpace.cell_edges`,
+:attr:`CellSearchSpace.num_nodes`) and its zero op, which is all a network needs to build
+the cell; networks and supernets read them here, so none assumes NAS-Bench-201's shape.
 """
 
 from __future__ import annotations
@@ -20,15 +24,23 @@ class CellSearchSpace(SearchSpace):
     """Product space ``ops ** edges``; subclasses add naming and graph semantics.
 
     The generic string joins the op names with ``|``; named spaces override it.
+
+    :param edges: ``(to, from)`` of each code position when the positions are the edges of
+        a cell DAG (node 0 the input, the highest node the output, which sums its inputs);
+        ``None`` for a plain product of choices, which no network can be built from.
+    :param zero_op: index of the op that outputs zeros (an absent edge), if any.
     """
 
     name: str
     op_names: tuple[str, ...]
     num_edges: int
+    edges: tuple[tuple[int, int], ...] | None = field(default=None, repr=False)
+    zero_op: int | None = field(default=None, repr=False)
     _radix: np.ndarray = field(init=False, repr=False, compare=False)
     _radix_list: list[int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        self._check_dag()
         powers = self.num_ops ** np.arange(self.num_edges - 1, -1, -1, dtype=np.int64)
         object.__setattr__(self, "_radix", powers)
         # Python ints: key_of runs once per ask, millions of times per reproduction.
@@ -41,6 +53,40 @@ class CellSearchSpace(SearchSpace):
     @property
     def size(self) -> int:
         return self.num_ops**self.num_edges
+
+    # -- the cell DAG -------------------------------------------------------------------
+    @property
+    def cell_edges(self) -> tuple[tuple[int, int], ...]:
+        """``(to, from)`` of each code position; ``ValueError`` for a space with no DAG."""
+        if self.edges is None:
+            raise ValueError(
+                f"space {self.name!r} has no cell DAG (its positions are plain choices), so "
+                "no cell network can be built from it; give the space edges=((to, from), ...)"
+            )
+        return self.edges
+
+    @property
+    def num_nodes(self) -> int:
+        """Nodes of the cell DAG, input (0) and output (``num_nodes - 1``) included."""
+        return 1 + max(to for to, _ in self.cell_edges)
+
+    def _check_dag(self) -> None:
+        if self.zero_op is not None and not 0 <= self.zero_op < self.num_ops:
+            raise ValueError(
+                f"zero_op of {self.name} must index its ops {self.op_names}, got {self.zero_op}"
+            )
+        if self.edges is None:
+            return
+        targets = {to for to, _ in self.edges}
+        if (
+            len(self.edges) != self.num_edges
+            or any(not 0 <= src < to for to, src in self.edges)
+            or targets != set(range(1, len(targets) + 1))
+        ):
+            raise ValueError(
+                f"edges of {self.name} are {self.num_edges} pairs (to, from) with "
+                f"0 <= from < to and every node 1..n fed by some edge, got {self.edges}"
+            )
 
     @property
     def op_cost_order(self) -> tuple[int, ...]:

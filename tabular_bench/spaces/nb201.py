@@ -20,7 +20,7 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Hashable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
 
@@ -56,6 +56,8 @@ class NB201Space(CellSearchSpace):
     name: str = "nb201"
     op_names: tuple[str, ...] = OP_NAMES
     num_edges: int = len(EDGES)
+    edges: tuple[tuple[int, int], ...] | None = field(default=EDGES, repr=False)
+    zero_op: int | None = field(default=NONE, repr=False)
 
     @property
     def op_cost_order(self) -> tuple[int, ...]:

@@ -39,8 +39,10 @@ _MACRO_RE = re.compile(r"64-([1-4]{4,6})-basic")
 
 @dataclass(frozen=True)
 class TransNASMicroSpace(NB201Space):
-    """TransNAS-Bench-101 micro cells: NB201's DAG, encodings and isomorphism rules with
-    four ops (the op indices 0-3 name the same operations as NB201's)."""
+    """TransNAS-Bench-101 micro cells: NB201's DAG (edges, zero op ``none``), encodings and
+    isomorphism rules with four ops (the op indices 0-3 name the same operations as
+    NB201's). The edge order is the official one: TransNAS-Bench's ``MicroCell`` reads
+    ``a_bc_def`` node by node, each node's inputs from node 0 upwards."""
 
     name: str = "transnas_micro"
     op_names: tuple[str, ...] = MICRO_OPS

@@ -41,7 +41,7 @@ class SurrogateBenchmark(Benchmark):
             raise ValueError(
                 f"the table's archs/index is not {space.name}'s official index (a table "
                 "merged before indices were stored held keys there): re-merge it with "
-                "`python -m tabular_bench.build merge OUT_DIR TABLE.h5` or re-import it"
+                "`python -m tabular_bench.builder merge OUT_DIR TABLE.h5` or re-import it"
             )
         self._measured = np.zeros((len(self.tasks), space.size), dtype=bool)
         for t, name in enumerate(self.tasks):
@@ -51,6 +51,9 @@ class SurrogateBenchmark(Benchmark):
     def value_range(self, *, task: str, fidelity: int, metric: str) -> tuple[float, float]:
         """The table's recorded range (predictions are clipped to it)."""
         return self.tabular.value_range(task=task, fidelity=fidelity, metric=metric)
+
+    def cost_unit(self, task: str) -> str:
+        return self.tabular.cost_unit(task)
 
     def is_measured(self, keys: np.ndarray | int, *, task: str) -> np.ndarray:
         keys = self._check(keys, task, self.fidelities[0])

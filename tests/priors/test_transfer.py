@@ -35,10 +35,11 @@ META = {
 }
 
 
-def _job(benchmark: SyntheticBenchmark, **kwargs: object) -> TransferJob:
+def _job(benchmark: SyntheticBenchmark, protocols: dict = PROTOCOL, **kwargs: object
+         ) -> TransferJob:
     return TransferJob(
         benchmark=benchmark,
-        protocols=PROTOCOL,
+        protocols=protocols,
         baselines=load_strategies(["rs", "rea"]),
         meta_methods={
             "meta_reinforce": functools.partial(PriorReinforce),
@@ -71,6 +72,37 @@ def test_meta_training_never_reads_the_held_out_task() -> None:
     np.testing.assert_array_equal(prior_a.logits, prior_b.logits)
     assert all(torch.equal(prior_a.predictor[k], prior_b.predictor[k]) for k in prior_a.predictor)
     assert prior_a.training_tasks == ("t1", "t2")
+
+
+class TwoDistributions(SyntheticBenchmark):
+    """Tasks named ``<distribution>.<task>``, as a table build names them."""
+
+    tasks = ("omni.t1", "omni.t2", "cifar.t3")
+
+
+def test_leave_one_distribution_out_meta_trains_on_the_other_distribution() -> None:
+    bench = TwoDistributions()
+    protocols = {"toy": {**PROTOCOL["toy"], "settings": {
+        t: {"search_task": t, "budget_s": 250.0} for t in bench.tasks}}}
+    job = _job(bench, protocols, holdout="distribution")
+    fold = {s.dataset: s for s in job.settings}
+    assert job.training_tasks(fold["cifar.t3"]) == ["omni.t1", "omni.t2"]
+    assert job.training_tasks(fold["omni.t1"]) == ["cifar.t3"]
+    # omni.t2 is not held out, but it shares omni.t1's distribution: not readable either.
+    with pytest.raises(HeldOutTaskError):
+        job.training_view(fold["omni.t1"]).query(0, task="omni.t2", fidelity=12)
+    bench.queried_tasks.clear()
+    assert job.meta_train(fold["omni.t1"], 0).training_tasks == ("cifar.t3",)
+    assert bench.queried_tasks == {"cifar.t3"}
+    # The same tasks left out one at a time train on both distributions.
+    assert _job(bench, protocols).training_tasks(fold["omni.t1"]) == ["omni.t2", "cifar.t3"]
+
+
+def test_leave_one_distribution_out_needs_distribution_names() -> None:
+    with pytest.raises(ValueError, match="have none: use holdout=task"):
+        _job(SyntheticBenchmark(), holdout="distribution")
+    with pytest.raises(ValueError, match="holdout must be one of"):
+        _job(SyntheticBenchmark(), holdout="dataset")
 
 
 @pytest.mark.slow

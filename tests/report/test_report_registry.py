@@ -59,6 +59,8 @@ def test_search_report_on_a_transnas_ssim_and_loss_search(
     assert "Validation SSIM (`valid_ssim`)" in text
     assert "Validation negative L2 loss (`valid_neg_loss`)" in text
     assert "%" not in text and "Test accuracy" not in text
+    # Budgets count queries on a table without training times, not seconds.
+    assert "(budget: autoencoder 10 queries, normal 10 queries)" in text and " 10 s" not in text
     # SSIM values get four significant digits, not two decimals.
     row = next(line for line in text.splitlines() if line.startswith("| `rs`"))
     assert len(row.split("|")[4].split("±")[0].strip().split(".")[1]) >= 3

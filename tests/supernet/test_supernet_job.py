@@ -19,10 +19,12 @@ from hydra.utils import instantiate
 
 from metanas.meta import checkpoint
 from metanas.meta.training import CHECKPOINT_FILE
+from metanas.supernet.evaluation import nb201_test_accuracy
 from metanas.supernet.job import FewShotNASJob
 from metanas.supernet.meta_learners import TNASMaml
 from metanas.supernet.network import SuperNet
 from metanas.supernet.summary import collect
+from tabular_bench.spaces import TRANSNAS_MICRO
 from tasks.errors import EpisodeSizeError
 
 EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
@@ -188,3 +190,30 @@ def test_short_real_omniglot_run_beats_chance(real_data: Path, tmp_path: Path) -
         np.testing.assert_allclose(episodes[f"nb201_{dataset}_test"], expected, atol=1e-3)
     assert summary["derived_nb201_cifar10_test_mean"] == pytest.approx(
         table.loc[episodes["arch"], "cifar10/test_acc_200"].mean(), abs=1e-3)
+
+
+def test_transnas_micro_job_writes_micro_cells_without_nb201_lookup(tiny_tasks, tmp_path) -> None:
+    job = _job(tiny_tasks, None, space="transnas_micro", iterations=1, checkpoint_every=1)
+    assert job.settings["space"] == "transnas_micro"
+    job.run(tmp_path)
+    episodes = pd.read_csv(tmp_path / "episodes.csv")
+    assert list(episodes.columns) == ["episode", "supernet_acc", "derived_acc", "arch"]
+    codes = [TRANSNAS_MICRO.from_string(a) for a in episodes["arch"]]  # official strings
+    assert all(TRANSNAS_MICRO.to_string(c) == a for c, a in zip(codes, episodes["arch"]))
+    row = collect([tmp_path]).iloc[0]
+    assert row["space"] == "transnas_micro" and row["episodes"] == 2
+    assert not any(c.startswith("derived_nb201") for c in row.index)
+
+
+def test_space_choices_that_cannot_work_are_refused_at_construction(
+    tiny_tasks, constant_table
+) -> None:
+    assert "space" not in _job(tiny_tasks, constant_table).settings  # NB201 folders resume
+    with pytest.raises(ValueError, match=r"NB201 table look-up .* 'transnas_micro'"):
+        _job(tiny_tasks, constant_table, space="transnas_micro")
+    with pytest.raises(ValueError, match=r"NB201 table look-up .* 'transnas_micro'"):
+        nb201_test_accuracy(constant_table(), np.ones((2, 6), dtype=int), TRANSNAS_MICRO)
+    with pytest.raises(ValueError, match="CellSearchSpace with a cell DAG"):
+        _job(tiny_tasks, None, space="transnas_macro")
+    with pytest.raises(KeyError, match="unknown search space 'nb101'"):
+        _job(tiny_tasks, None, space="nb101")

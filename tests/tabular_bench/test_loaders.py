@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from common_io.data_dir import DataNotFoundError
 from tabular_bench import loaders
 from tabular_bench.importers.__main__ import main as import_cli
+from tabular_bench.spaces import NB201
 from tabular_bench.store import Table, write_table
 
 
@@ -65,3 +68,27 @@ def test_import_cli(nb201_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixtu
     import_cli(["nb201-csv", str(nb201_csv), str(tmp_path / "nb201.h5")])
     assert "15625 architectures" in capsys.readouterr().out
     assert loaders.nb201(str(tmp_path / "nb201.h5")).table.num_archs == 15625
+
+
+def test_table_file_searches_the_measured_cells(toy_table: Table, tmp_path: Path) -> None:
+    official = replace(toy_table, indices=NB201.official_index(NB201.keys(toy_table.codes)))
+    path = write_table(official, tmp_path / "built" / "table.h5")
+    bench = loaders.table_file(str(path))
+    assert bench.space.size == int(toy_table.tasks["toy"].measured.sum())  # 80% of 50
+    assert bench.is_measured(np.arange(bench.space.size), task="toy").all()
+    whole = loaders.table_file(str(path), completion="surrogate")
+    assert whole.space.size == 15625
+    with pytest.raises(DataNotFoundError, match="experiment=table_build_cpu"):
+        loaders.table_file(str(tmp_path / "missing.h5"))
+
+
+def test_embedded_tables_need_no_data_directory(
+    toy_table: Table, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("METANAS_DATA", str(tmp_path / "no-data-here"))
+    monkeypatch.setattr(loaders, "EMBEDDED_DIR", tmp_path / "tables")
+    write_table(toy_table, tmp_path / "tables" / "toy_build.h5")
+    assert loaders.embedded_names() == ["toy_build"]
+    assert loaders.embedded("toy_build").tasks == ("toy",)
+    with pytest.raises(KeyError, match="shipped: toy_build"):
+        loaders.embedded("nb201")

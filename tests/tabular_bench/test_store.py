@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import h5py
@@ -19,7 +20,7 @@ def assert_tables_equal(a: Table, b: Table) -> None:
     assert a.tasks.keys() == b.tasks.keys()
     for name in a.tasks:
         x, y = a.tasks[name], b.tasks[name]
-        assert (x.metrics, x.fidelities) == (y.metrics, y.fidelities)
+        assert (x.metrics, x.fidelities, x.cost_unit) == (y.metrics, y.fidelities, y.cost_unit)
         np.testing.assert_array_equal(x.values, y.values)  # NaNs compare equal here
         np.testing.assert_array_equal(x.cost_s, y.cost_s)
         np.testing.assert_array_equal(x.measured, y.measured)
@@ -64,6 +65,22 @@ def test_changed_attributes_fail_checksum(toy_table: Table, tmp_path: Path, attr
         f["tasks/toy"].attrs[attr] = value
     with pytest.raises(TableCorruptError, match="checksum mismatch"):
         read_table(path)
+
+
+def test_cost_unit_round_trips_and_is_checksummed(toy_table: Table, tmp_path: Path) -> None:
+    default = write_table(toy_table, tmp_path / "seconds.h5")
+    with h5py.File(default) as f:  # the default adds nothing: older files keep their checksum
+        assert "cost_unit" not in f["tasks/toy"].attrs
+    task = replace(toy_table.tasks["toy"], cost_unit="queries")
+    queries = replace(toy_table, tasks={"toy": task})
+    path = write_table(queries, tmp_path / "queries.h5")
+    assert read_table(path).tasks["toy"].cost_unit == "queries"
+    with h5py.File(path, "r+") as f:
+        f["tasks/toy"].attrs["cost_unit"] = "simulated_s"
+    with pytest.raises(TableCorruptError, match="checksum mismatch"):
+        read_table(path)
+    with pytest.raises(ValueError, match="cost_unit must be one of"):
+        replace(toy_table.tasks["toy"], cost_unit="hours")
 
 
 def test_empty_table_file_says_so(tmp_path: Path) -> None:

@@ -49,6 +49,7 @@ def test_zero_cost_micro_fixture(tmp_path: Path) -> None:
     assert np.isnan(scene.values[:, 0, 0, 4]).all()  # NASLib's -1e8 failure sentinel
     assert room.measured.tolist() == [False, True] and (scene.cost_s == 1).all()
     bench = TabularBenchmark(table)
+    assert scene.cost_unit == "queries" and bench.cost_unit("room_layout") == "queries"
     assert bench.space is TRANSNAS_MICRO
     key = TRANSNAS_MICRO.key((3, 3, 3, 3, 3, 3))
     grasp = bench.query(key, task="class_scene", fidelity=-1, metric="zc_grasp")[0]
