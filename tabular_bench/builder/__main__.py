@@ -57,15 +57,18 @@ def main(argv: list[str]) -> None:
 
         print(f"wrote {merge_to_file(args.build_dir, args.table)}")
         return
+    from tabular_bench.builder.quality import build_space, has_nb201_cells, read_units
     from tabular_bench.builder.quality import quality as assess
-    from tabular_bench.builder.quality import read_units
 
+    space = build_space(args.build_dir)
     nb201 = None
-    if not args.no_nb201:
+    if not has_nb201_cells(space):
+        print(f"{space.name} cells are not NB201 cells: no comparison with NAS-Bench-201")
+    elif not args.no_nb201:
         from tabular_bench.loaders import nb201
 
         nb201 = nb201()
-    table = assess(read_units(args.build_dir), nb201)
+    table = assess(read_units(args.build_dir), nb201, space)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out, index=False, float_format="%.4f")
     print(table.to_string(index=False))

@@ -51,7 +51,8 @@ class TaskSource:
 
 @dataclass(frozen=True)
 class CellChoice:
-    """Which NB201 cells to train (:func:`~tabular_bench.builder.plan.select_cells`)."""
+    """Which cells of the protocol's space to train
+    (:func:`~tabular_bench.builder.plan.select_cells`)."""
 
     mode: str = "sample"
     sample_size: int = 100
@@ -60,12 +61,14 @@ class CellChoice:
 
 
 class TableBuildJob:
-    """Train NB201 cells on whole tasks of one or more distributions into a table.
+    """Train cells of one space (``protocol.space``, NB201 by default) on whole tasks of
+    one or more distributions into a table.
 
     :param tasks: source name -> :class:`TaskSource` settings; a task is named
         ``<source>.<task>`` in the table (e.g. ``cifar100.people``, ``omniglot.Greek``).
     :param cells: :class:`CellChoice` settings.
-    :param protocol: :class:`~tabular_bench.builder.protocol.Protocol` settings.
+    :param protocol: :class:`~tabular_bench.builder.protocol.Protocol` settings; its
+        ``space`` names the cell space (a space without a cell DAG is refused here).
     :param all_seeds_cells: train this many of the chosen cells (a seeded subset) with
         every seed of the protocol and the rest with its first seed only; ``None``: all
         cells get every seed. The subset measures seed-to-seed noise on every task.
@@ -115,7 +118,8 @@ class TableBuildJob:
         self.build_dir = build_dir
         self.progress = progress
         self.keys = select_cells(self.cells.mode, sample_size=self.cells.sample_size,
-                                 seed=self.cells.seed, archs=list(self.cells.archs))
+                                 seed=self.cells.seed, archs=list(self.cells.archs),
+                                 space=self.protocol.cell_space)
         self.repeat_keys = (
             None if all_seeds_cells is None
             else repeat_subset(self.keys, all_seeds_cells, self.cells.seed)

@@ -5,9 +5,10 @@ protocol's. Metrics per epoch: ``train_loss``, ``train_acc``, ``valid_loss``,
 ``valid_acc``; ``test_loss`` and ``test_acc`` at the last epoch only (NaN before);
 ``params_m`` and ``flops_m`` (millions) at every epoch, as syne-tune's NAS-Bench-201
 blackbox keeps them among its objectives. ``cost_s[row, e]`` is the mean over seeds of the
-training time of the first ``e`` epochs. ``archs/index`` holds each cell's official
-NAS-Bench-201 index (:meth:`~tabular_bench.spaces.NB201Space.official_index`), so built
-and published tables name a cell alike.
+training time of the first ``e`` epochs. The table's space is the protocol's
+(``protocol.json``'s ``space``, NB201 when absent) and ``archs/index`` holds each cell's
+official index in it (:meth:`~tabular_bench.spaces.SearchSpace.official_index`: NB201's
+published index), so built and published tables name a cell alike.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tabular_bench.builder.shards import UNITS_DIR
-from tabular_bench.spaces.nb201 import NB201
+from tabular_bench.builder.protocol import space_of_record
+from tabular_bench.builder.shards import PROTOCOL_FILE, UNITS_DIR
 from tabular_bench.store import Provenance, Table, TaskData, write_table
 
 EPOCH_METRICS = ("train_loss", "train_acc", "valid_loss", "valid_acc")
@@ -31,7 +32,7 @@ METRICS = EPOCH_METRICS + FINAL_METRICS + STATIC_METRICS
 def merge(out_dir: str | Path) -> Table:
     """Read every unit file under ``out_dir`` into a :class:`Table`."""
     out_dir = Path(out_dir)
-    protocol_file = out_dir / "protocol.json"
+    protocol_file = out_dir / PROTOCOL_FILE
     files = sorted((out_dir / UNITS_DIR).glob("*/*.json"))
     if not protocol_file.exists() or not files:
         raise FileNotFoundError(
@@ -39,6 +40,7 @@ def merge(out_dir: str | Path) -> Table:
             f"experiment=table_build_cpu job.build_dir={out_dir}` first"
         )
     protocol = json.loads(protocol_file.read_text())
+    space = space_of_record(protocol)
     seeds, epochs = list(protocol["seeds"]), int(protocol["epochs"])
     digest = hashlib.sha256()
     records = []
@@ -73,12 +75,11 @@ def merge(out_dir: str | Path) -> Table:
             cost_s=cost.astype(np.float32),
             measured=trained,
         )
-    codes = NB201.codes(keys)
     return Table(
-        space=NB201.name,
-        codes=codes,
-        strings=np.asarray(NB201.strings(keys)),
-        indices=NB201.official_index(keys),
+        space=space.name,
+        codes=space.codes(keys),
+        strings=np.asarray(space.strings(keys)),
+        indices=space.official_index(keys),
         tasks=tasks,
         provenance=Provenance(
             source_file=str(out_dir.resolve()),

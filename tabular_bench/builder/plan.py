@@ -1,9 +1,9 @@
 """What a build trains: which cells, which tasks, split into (cell, task, seed) units.
 
-Cells are either every isomorphism-unique NB201 cell, a seeded sample stratified by the
-number of convolution edges (the count that drives both accuracy and training cost), or an
-explicit list of architecture strings. Shards own whole cells, so every unit of a cell can
-be fused into one network on the shard that trains it.
+Cells of the protocol's space are either every isomorphism-unique cell, a seeded sample
+stratified by the number of convolution edges (the count that drives both accuracy and
+training cost), or an explicit list of architecture strings. Shards own whole cells, so
+every unit of a cell can be fused into one network on the shard that trains it.
 """
 
 from __future__ import annotations
@@ -18,25 +18,38 @@ import torch
 
 from tabular_bench.builder.protocol import Protocol
 from tabular_bench.builder.train import SplitTask
+from tabular_bench.models.ops import cell_space_edges
+from tabular_bench.spaces.base import SearchSpace
 from tabular_bench.spaces.nb201 import NB201
 
-_CONV_OPS = [NB201.op_names.index(op) for op in ("nor_conv_1x1", "nor_conv_3x3")]
+
+def conv_ops(space: SearchSpace) -> list[int]:
+    """Indices of the convolutions among the space's ops: those whose name contains
+    ``conv`` (NB201's and TransNAS-Bench-101's ``nor_conv_1x1``, ``nor_conv_3x3``). A space
+    without one puts every cell in one stratum, i.e. samples uniformly."""
+    return [i for i, name in enumerate(space.op_names) if "conv" in name]
 
 
 def select_cells(
-    mode: str, *, sample_size: int = 0, seed: int = 0, archs: Sequence[str] = ()
+    mode: str, *, sample_size: int = 0, seed: int = 0, archs: Sequence[str] = (),
+    space: SearchSpace = NB201,
 ) -> np.ndarray:
-    """Keys of the cells to train, sorted.
+    """Keys of ``space``'s cells to train, sorted.
 
-    :param mode: ``"unique"`` (all 6,466 NB201-isomorphism classes), ``"sample"``
-        (``sample_size`` unique cells, seeded, stratified by conv-edge count) or ``"list"``
-        (the official strings ``archs``).
+    :param mode: ``"unique"`` (one cell per class of ``space.canonical_keys()``: NB201's
+        6,466 isomorphism classes; every cell of a space without such classes),
+        ``"sample"`` (``sample_size`` unique cells, seeded, stratified by the number of
+        :func:`conv_ops` edges) or ``"list"`` (the official strings ``archs``).
+    :param space: a cell space with a DAG; any other is refused (``ValueError``) before
+        a cell is chosen, so no build of it starts.
     """
+    cell_space_edges(space)
     if mode == "list":
         if not archs:
-            raise ValueError("cells.mode=list needs cells.archs: official NB201 strings")
-        return np.unique(NB201.keys_from_strings(list(archs)))
-    unique = np.unique(NB201.canonical_keys())
+            raise ValueError(f"cells.mode=list needs cells.archs: official {space.name} "
+                             "strings")
+        return np.unique(space.keys_from_strings(list(archs)))
+    unique = np.unique(space.canonical_keys())
     if mode == "unique":
         return unique
     if mode != "sample":
@@ -44,7 +57,7 @@ def select_cells(
     if not 0 < sample_size <= unique.size:
         raise ValueError(f"cells.sample_size must be in 1..{unique.size}, got {sample_size}")
     rng = np.random.default_rng(seed)
-    strata = np.isin(NB201.codes(unique), _CONV_OPS).sum(axis=1)
+    strata = np.isin(space.codes(unique), conv_ops(space)).sum(axis=1)
     labels, counts = np.unique(strata, return_counts=True)
     # one cell per stratum while the sample allows, the rest proportionally to stratum size
     # (largest remainders get the leftovers)

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from numbers import Integral
+from typing import Any, cast
+
+from tabular_bench.models.ops import cell_space_edges
+from tabular_bench.spaces import space_named
+from tabular_bench.spaces.cell import CellSearchSpace
+
+DEFAULT_SPACE = "nb201"
+"""The cell space of a protocol that names none (every build folder written before
+protocols named their space is an NB201 build)."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +54,9 @@ class Protocol:
     multiple of 4: the network's two reduction blocks halve it twice."""
     seeds: tuple[int, ...] = field(default=(777,))
     """Training seeds (NB201 uses 777, 888, 999); one int means one seed."""
+    space: str = DEFAULT_SPACE
+    """Registered name (:func:`~tabular_bench.spaces.space_named`) of the cell space whose
+    cells are trained; unit keys and the merged table are in this space."""
 
     def __post_init__(self) -> None:
         seeds = (self.seeds,) if isinstance(self.seeds, Integral) else self.seeds
@@ -52,6 +65,7 @@ class Protocol:
         ):
             raise ValueError(f"seeds must be an int or a list of ints, got {self.seeds!r}")
         object.__setattr__(self, "seeds", tuple(int(s) for s in seeds))
+        space_of_record({"space": self.space})  # refuse a space no network is built from
         checks = {
             "epochs": self.epochs >= 1,
             "batch_size": self.batch_size >= 1,
@@ -69,8 +83,37 @@ class Protocol:
         if bad:
             raise ValueError(f"invalid protocol settings {bad}: {self}")
 
+    @property
+    def cell_space(self) -> CellSearchSpace:
+        """The space of :attr:`space` (validated at construction)."""
+        return space_of_record({"space": self.space})
+
     def to_dict(self) -> dict:
-        """Plain dict (JSON-able) for records and provenance."""
+        """Plain dict (JSON-able) for records and provenance.
+
+        The default space is left out, so an NB201 build records the same ``protocol.json``
+        as before protocols named their space and older build folders still resume.
+        """
         out = asdict(self)
         out["seeds"] = list(self.seeds)
+        if self.space == DEFAULT_SPACE:
+            del out["space"]
         return out
+
+
+def space_of_record(record: Mapping[str, Any]) -> CellSearchSpace:
+    """The cell space a recorded protocol (``protocol.json``, :meth:`Protocol.to_dict`)
+    trains: its ``space``, NB201 when absent; ``ValueError`` for an unknown space or one
+    without a cell DAG (e.g. ``transnas_macro``), naming the fix."""
+    name = record.get("space", DEFAULT_SPACE)
+    try:
+        space = space_named(name)
+    except KeyError as err:
+        raise ValueError(f"protocol.space: {err.args[0]}") from None
+    try:
+        cell_space_edges(space)
+    except ValueError as err:
+        raise ValueError(
+            f"protocol.space={name!r} cannot be built by the table builder: {err}"
+        ) from None
+    return cast(CellSearchSpace, space)  # cell_space_edges accepted it

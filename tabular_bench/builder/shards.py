@@ -22,7 +22,6 @@ from common_io.run_folder import check_settings
 from tabular_bench.builder.plan import Unit, unit_seeds
 from tabular_bench.builder.protocol import Protocol
 from tabular_bench.builder.train import SplitTask, UnitRecord, train_group
-from tabular_bench.spaces.nb201 import NB201
 
 PROTOCOL_FILE = "protocol.json"
 """The build folder's settings record (the protocol its units were trained with)."""
@@ -56,7 +55,8 @@ def run_shard(
     repeat_keys: np.ndarray | None = None,
     on_group_done: Callable[[list[Unit]], None] | None = None,
 ) -> list[Unit]:
-    """Train every pending unit of cells ``keys``; returns the units trained now.
+    """Train every pending unit of cells ``keys`` (keys of ``protocol.space``); returns the
+    units trained now.
 
     Cells in ``repeat_keys`` (all cells when ``None``) get every seed of the protocol, the
     others its first seed. Units of one cell whose tasks have equal training size and image
@@ -66,15 +66,16 @@ def run_shard(
         raise ValueError(f"models_in_flight must be >= 1, got {models_in_flight}")
     write_protocol(out_dir, protocol)
     by_name = {t.name: t for t in tasks}
+    space = protocol.cell_space
     done: list[Unit] = []
     for key in keys:
         todo = pending_units(out_dir, np.array([key]), tasks, protocol.seeds,
                              repeat_keys=repeat_keys)
         for group in _fusable_groups(todo, by_name, models_in_flight):
-            code = NB201.code(int(key))
+            code = space.code(int(key))
             records = train_group(
-                NB201.to_string(code),
-                [NB201.op_names[i] for i in code],
+                space.to_string(code),
+                [space.op_names[i] for i in code],
                 [(by_name[u.task], u.seed) for u in group],
                 protocol,
                 device,

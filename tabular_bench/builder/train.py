@@ -72,7 +72,8 @@ class UnitRecord:
 def build_network(
     cell_ops: Sequence[str], task: SplitTask, protocol: Protocol, seed: int
 ) -> TinyNetwork:
-    """The unit's network, initialised from its seed alone (the global RNG is restored)."""
+    """The unit's network (a cell of ``protocol.space``), initialised from its seed alone
+    (the global RNG is restored)."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return TinyNetwork(
@@ -81,6 +82,7 @@ def build_network(
             protocol.cells_per_stage,
             task.num_classes,
             task.image_shape[0],
+            space=protocol.cell_space,
         )
 
 
@@ -91,7 +93,8 @@ def train_group(
     protocol: Protocol,
     device: torch.device,
 ) -> list[UnitRecord]:
-    """Train ``units`` (task, seed) of cell ``cell_ops`` together; one record per unit."""
+    """Train ``units`` (task, seed) of cell ``cell_ops`` (op names of ``protocol.space``,
+    one per edge) together; one record per unit."""
     began = time.perf_counter()
     tasks = [task.to(device) for task, _ in units]
     seeds = [seed for _, seed in units]

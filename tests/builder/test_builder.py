@@ -10,8 +10,10 @@ import pytest
 import torch
 
 from common_io import atomic_io
+from tabular_bench.builder.job import TableBuildJob
 from tabular_bench.builder.merge import METRICS, merge
 from tabular_bench.builder.plan import (
+    conv_ops,
     load_tasks,
     repeat_subset,
     resize,
@@ -23,6 +25,7 @@ from tabular_bench.builder.protocol import Protocol
 from tabular_bench.builder.shards import pending_units, run_shard, write_protocol
 from tabular_bench.builder.train import SplitTask, build_network, train_group
 from tabular_bench.models.profile import count_flops, count_params
+from tabular_bench.spaces import TRANSNAS_MACRO, TRANSNAS_MICRO
 from tabular_bench.spaces.nb201 import NB201
 from tabular_bench.store import write_table
 from tabular_bench.tabular import TabularBenchmark
@@ -224,3 +227,60 @@ def test_micro_build_on_real_omniglot_alphabets(real_data: Path, tmp_path: Path)
         assert bench.is_measured(CELLS, task=task.name).all()
         record = json.loads(next((tmp_path / "units" / task.name).glob("*.json")).read_text())
         assert len(record["train_loss"]) == 1 and record["device"] == "cpu"
+
+
+def test_protocol_names_its_space_and_records_only_a_non_default_one() -> None:
+    # an NB201 build records the protocol.json it did before protocols named a space
+    assert "space" not in Protocol().to_dict() and Protocol().cell_space is NB201
+    micro = Protocol(space="transnas_micro")
+    assert micro.to_dict()["space"] == "transnas_micro" and micro.cell_space is TRANSNAS_MICRO
+    with pytest.raises(ValueError, match="unknown search space 'nb301'"):
+        Protocol(space="nb301")
+
+
+def test_a_space_without_a_cell_dag_is_refused_before_training(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"transnas_macro.*cannot be built.*CellSearchSpace"):
+        Protocol(space="transnas_macro")
+    with pytest.raises(ValueError, match="needs a CellSearchSpace with a cell DAG"):
+        select_cells("sample", sample_size=2, space=TRANSNAS_MACRO)
+    with pytest.raises(ValueError, match=r"transnas_macro.*cannot be built"):
+        TableBuildJob(tasks={"o": {"distribution": "omniglot_lake"}}, cells={"sample_size": 2},
+                      protocol={"space": "transnas_macro"}).prepare(tmp_path)
+    assert not list(tmp_path.iterdir())
+
+
+def test_transnas_micro_cells_are_sampled_by_conv_count() -> None:
+    assert [TRANSNAS_MICRO.op_names[i] for i in conv_ops(TRANSNAS_MICRO)] == [
+        "nor_conv_1x1", "nor_conv_3x3"]
+    unique = select_cells("unique", space=TRANSNAS_MICRO)
+    assert np.array_equal(unique, np.unique(TRANSNAS_MICRO.canonical_keys()))
+    assert 0 < unique.size < TRANSNAS_MICRO.size  # isomorphic cells collapse
+    sample = select_cells("sample", sample_size=30, seed=1, space=TRANSNAS_MICRO)
+    assert sample.size == 30 and np.isin(sample, unique).all()
+    convs = np.isin(TRANSNAS_MICRO.codes(sample), [2, 3]).sum(axis=1)
+    assert np.unique(convs).tolist() == list(range(7))  # every stratum 0..6 represented
+    arch = TRANSNAS_MICRO.to_string((3, 3, 2, 1, 3, 1))
+    assert select_cells("list", archs=[arch], space=TRANSNAS_MICRO).tolist() == [
+        TRANSNAS_MICRO.key((3, 3, 2, 1, 3, 1))]
+    with pytest.raises(ValueError, match="invalid TransNAS-Bench-101 micro string"):
+        select_cells("list", archs=[NB201.to_string((3, 3, 2, 1, 3, 1))], space=TRANSNAS_MICRO)
+
+
+def test_tiny_transnas_micro_build_merges_to_a_micro_table(tmp_path: Path) -> None:
+    protocol = Protocol(epochs=1, batch_size=16, channels=2, cells_per_stage=1, augment=False,
+                        valid_fraction=0.25, seeds=(1,), space="transnas_micro")
+    keys = select_cells("sample", sample_size=2, seed=0, space=protocol.cell_space)
+    run_shard(tmp_path, keys, [synthetic_task("a")], protocol, models_in_flight=2, device=CPU)
+    record = json.loads(next((tmp_path / "units" / "a").glob("*.json")).read_text())
+    assert record["cell"].startswith("64-41414-")
+    assert json.loads((tmp_path / "protocol.json").read_text())["space"] == "transnas_micro"
+    table = merge(tmp_path)
+    assert table.space == "transnas_micro" and table.num_archs == 2
+    codes = np.stack([TRANSNAS_MICRO.from_string(str(a)) for a in table.strings])
+    np.testing.assert_array_equal(codes, table.codes)
+    np.testing.assert_array_equal(TRANSNAS_MICRO.keys(codes), keys)
+    assert table.tasks["a"].measured.all()
+    with pytest.raises(ValueError, match=r"space: 'transnas_micro' before, '\(absent\)' now"):
+        write_protocol(tmp_path, Protocol(epochs=1, batch_size=16, channels=2,
+                                          cells_per_stage=1, augment=False,
+                                          valid_fraction=0.25, seeds=(1,)))

@@ -12,8 +12,9 @@ from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 
 from tabular_bench.builder.job import TableBuildJob
-from tabular_bench.builder.quality import COLUMNS, quality, seed_tau
+from tabular_bench.builder.quality import COLUMNS, has_nb201_cells, nb201_keys, quality, seed_tau
 from tabular_bench.builder.shards import write_protocol
+from tabular_bench.spaces import TRANSNAS_MACRO, TRANSNAS_MICRO
 from tabular_bench.spaces.nb201 import NB201
 from tabular_bench.tabular import TabularBenchmark
 
@@ -95,6 +96,18 @@ def test_quality_rows_seed_tau_and_reference_tau() -> None:
     assert row.tau_vs_nb201_cifar10 == pytest.approx(-1.0)
     assert row.unit_seconds == pytest.approx((6 * 2.0 + 4 * 4.0) / 10)  # mean over units
     assert np.isnan(quality(_units(1)).iloc[0].tau_vs_nb201_cifar10)
+
+
+def test_quality_compares_micro_cells_with_their_nb201_twins() -> None:
+    codes = np.array([[3, 3, 2, 1, 3, 1], [0, 1, 0, 1, 2, 0], [1, 2, 3, 0, 0, 1]])
+    np.testing.assert_array_equal(nb201_keys(TRANSNAS_MICRO.keys(codes), TRANSNAS_MICRO),
+                                  NB201.keys(codes))
+    assert has_nb201_cells(NB201) and not has_nb201_cells(TRANSNAS_MACRO)
+    assert nb201_keys(np.arange(3), TRANSNAS_MACRO) is None
+    # micro keys 0..5 are NB201 keys 0, 1, 2, 3, 5, 6: the same order, so tau -1 as for NB201
+    micro = quality(_units(1), _Reference(), TRANSNAS_MICRO).iloc[0]
+    assert micro.tau_vs_nb201_cifar10 == pytest.approx(-1.0)
+    assert np.isnan(quality(_units(1), _Reference(), TRANSNAS_MACRO).iloc[0].tau_vs_nb201_cifar10)
 
 
 def test_prepare_refuses_a_folder_of_another_protocol(tmp_path: Path) -> None:
