@@ -15,8 +15,9 @@ On-disk schema (``SCHEMA_VERSION`` 2), modelled on syne-tune's blackbox layout::
     /tasks/<task>/values   (n, n_seeds, n_fidelities, n_metrics) float32, NaN = missing
                            attrs: metrics (e.g. ["valid_acc", "test_acc"]),
                                   fidelities (epochs, e.g. [12, 200])
-    /tasks/<task>/cost_s   (n, n_fidelities) float32  simulated wall-clock seconds of one
-                           evaluation (training to that many epochs)
+    /tasks/<task>/cost_s   (n, n_fidelities) float32  simulated seconds of one evaluation
+                           (training to that many epochs): the source's wall-clock
+                           times, or a CPU build's CPU seconds
                            attrs: cost_unit ("queries" where the source records no
                                   training time and every evaluation costs 1; absent
                                   means "simulated_s")

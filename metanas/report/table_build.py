@@ -25,14 +25,14 @@ def _applies(results_dir: Path) -> bool:
 def render(results_dir: Path) -> str:
     """Assess the build's finished units; write quality.csv; return it as markdown."""
     from common_io.data_dir import DataNotFoundError
-    from tabular_bench.builder.quality import quality, read_units
+    from tabular_bench.builder.quality import build_space, quality, read_units
     from tabular_bench.loaders import nb201
 
     try:
         reference = nb201()
     except DataNotFoundError:
         reference = None
-    table = quality(read_units(results_dir), reference)
+    table = quality(read_units(results_dir), reference, build_space(results_dir))
     table.to_csv(results_dir / QUALITY_FILE, index=False, float_format="%.4f")
     note = "" if reference is not None else (
         " The NB201 comparison is blank: no NAS-Bench-201 table in the data directory.")
@@ -40,7 +40,8 @@ def render(results_dir: Path) -> str:
         "## Table build quality\n\n"
         f"Per task (written to `{QUALITY_FILE}`): cells and seeds trained, seed-to-seed "
         "Kendall τ of final test accuracy, τ of the seed mean against NAS-Bench-201 "
-        f"CIFAR-10 (200 epochs) and wall seconds per unit.{note}\n\n"
+        "CIFAR-10 (200 epochs; builds of NB201 cells) and wall and CPU seconds per unit."
+        f"{note}\n\n"
         f"{markdown_table(table)}"
     )
 

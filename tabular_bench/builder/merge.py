@@ -5,10 +5,12 @@ protocol's. Metrics per epoch: ``train_loss``, ``train_acc``, ``valid_loss``,
 ``valid_acc``; ``test_loss`` and ``test_acc`` at the last epoch only (NaN before);
 ``params_m`` and ``flops_m`` (millions) at every epoch, as syne-tune's NAS-Bench-201
 blackbox keeps them among its objectives. ``cost_s[row, e]`` is the mean over seeds of the
-training time of the first ``e`` epochs. The table's space is the protocol's
-(``protocol.json``'s ``space``, NB201 when absent) and ``archs/index`` holds each cell's
-official index in it (:meth:`~tabular_bench.spaces.SearchSpace.official_index`: NB201's
-published index), so built and published tables name a cell alike.
+training time of the first ``e`` epochs, on the units' clock (CPU seconds of a CPU build,
+wall seconds of a GPU build: :func:`~tabular_bench.builder.train.cost_clock`). The
+table's space is the protocol's (``protocol.json``'s ``space``, NB201 when absent) and
+``archs/index`` holds each cell's official index in it
+(:meth:`~tabular_bench.spaces.SearchSpace.official_index`: NB201's published index), so
+built and published tables name a cell alike.
 """
 
 from __future__ import annotations

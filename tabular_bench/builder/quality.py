@@ -4,7 +4,8 @@ A ranking that changes with the training seed is noise, not a benchmark. Per tas
 the seed-to-seed Kendall tau of final test accuracy over the cells trained with two
 seeds, the Kendall tau of the seed-mean against NAS-Bench-201's CIFAR-10 test accuracy
 (200 epochs; for a build whose cells are NB201 cells, see :func:`nb201_keys`), and what a
-unit cost (wall seconds on the machine that built it).
+unit cost: wall seconds on the machine that built it, as loaded as it was, and the
+process's CPU seconds, which other work on the machine does not inflate.
 
 ``python -m tabular_bench.builder quality BUILD_DIR OUT.csv`` writes one row per task.
 """
@@ -26,11 +27,12 @@ from tabular_bench.spaces.cell import CellSearchSpace
 from tabular_bench.spaces.nb201 import NB201
 
 COLUMNS = ("distribution", "task", "cells", "seeds", "seed_pairs", "seed_kendall_tau",
-           "tau_vs_nb201_cifar10", "unit_seconds")
+           "tau_vs_nb201_cifar10", "unit_seconds", "unit_cpu_seconds")
 
 
 def read_units(build_dir: str | Path) -> pd.DataFrame:
-    """One row per finished unit: ``key, task, seed, valid_acc, test_acc, wall_s``."""
+    """One row per finished unit: ``key, task, seed, valid_acc, test_acc, wall_s, cpu_s``
+    (``cpu_s`` NaN for units recorded before it was)."""
     files = sorted((Path(build_dir) / UNITS_DIR).glob("*/*.json"))
     if not files:
         raise FileNotFoundError(f"no unit files under {Path(build_dir) / UNITS_DIR}")
@@ -41,6 +43,7 @@ def read_units(build_dir: str | Path) -> pd.DataFrame:
             "key": record["key"], "task": record["task"], "seed": record["seed"],
             "valid_acc": record["valid_acc"][-1], "test_acc": record["test_acc"],
             "wall_s": record.get("wall_s", np.nan),
+            "cpu_s": record.get("cpu_s", np.nan),
         })
     return pd.DataFrame(rows)
 
@@ -108,5 +111,6 @@ def quality(
             "cells": part["key"].nunique(), "seeds": part["seed"].nunique(),
             "seed_pairs": pairs, "seed_kendall_tau": tau, "tau_vs_nb201_cifar10": versus,
             "unit_seconds": float(part["wall_s"].mean()),
+            "unit_cpu_seconds": float(part["cpu_s"].mean()),
         })
     return pd.DataFrame(rows, columns=list(COLUMNS))

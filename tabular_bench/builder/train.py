@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,14 +59,30 @@ class UnitRecord:
     test_loss: float
     test_acc: float
     epoch_time_s: list[float]
-    """Wall time of each training epoch of the whole group, divided by its size."""
+    """Time of each training epoch of the whole group, divided by its size, on the
+    :func:`cost_clock` of the device (the table's ``cost_s``)."""
     wall_s: float
     """Wall time of the whole unit (building, training, every evaluation), divided by the
-    group's size: what a unit costs."""
+    group's size: what a unit took on this machine, as loaded as it was."""
     models_in_flight: int
     params_m: float
     flops_m: float
     device: str
+    cpu_s: float = float("nan")
+    """CPU time of the whole unit (this process, all its threads), divided by the group's
+    size: what a unit costs on a CPU, however loaded the machine was."""
+    clock: str = "wall"
+    """What ``epoch_time_s`` counts: ``process_cpu`` seconds (CPU builds) or ``wall``."""
+
+
+def cost_clock(device: torch.device) -> tuple[str, Callable[[], float]]:
+    """The clock a unit's epoch costs are read on: the process's CPU time on a CPU, whose
+    wall time grows with whatever else the machine runs (a cost that depended on the load
+    would rank cells by when they were trained); wall time on an accelerator, where the
+    host's CPU time says nothing about the kernels' (epochs end with a synchronize)."""
+    if device.type == "cpu":
+        return "process_cpu", time.process_time
+    return "wall", time.perf_counter
 
 
 def build_network(
@@ -95,7 +111,8 @@ def train_group(
 ) -> list[UnitRecord]:
     """Train ``units`` (task, seed) of cell ``cell_ops`` (op names of ``protocol.space``,
     one per edge) together; one record per unit."""
-    began = time.perf_counter()
+    began, began_cpu = time.perf_counter(), time.process_time()
+    clock_name, clock = cost_clock(device)
     tasks = [task.to(device) for task, _ in units]
     seeds = [seed for _, seed in units]
     if len({(len(t.y_train), t.image_shape) for t in tasks}) != 1:
@@ -121,10 +138,10 @@ def train_group(
     )
     history: dict[str, list[np.ndarray]] = {k: [] for k in ("tl", "ta", "vl", "va", "time")}
     for _ in range(protocol.epochs):
-        start = time.perf_counter()
+        start = clock()
         loss, acc = _train_epoch(model, tasks, generators, optimizer, schedule, protocol)
         synchronize(device)
-        history["time"].append(np.full(len(units), (time.perf_counter() - start) / len(units)))
+        history["time"].append(np.full(len(units), (clock() - start) / len(units)))
         history["tl"].append(loss)
         history["ta"].append(acc)
         valid = _evaluate(model, [(t.x_valid, t.y_valid) for t in tasks], protocol.batch_size)
@@ -134,6 +151,7 @@ def train_group(
                                     protocol.batch_size)
     synchronize(device)
     wall_s = (time.perf_counter() - began) / len(units)
+    cpu_s = (time.process_time() - began_cpu) / len(units)
     column = {k: np.stack(v, axis=1) for k, v in history.items()}  # (models, epochs)
     return [
         UnitRecord(
@@ -148,6 +166,8 @@ def train_group(
             test_acc=float(test_acc[m]),
             epoch_time_s=column["time"][m].tolist(),
             wall_s=wall_s,
+            cpu_s=cpu_s,
+            clock=clock_name,
             models_in_flight=len(units),
             params_m=params_m[m],
             flops_m=flops_m[m],

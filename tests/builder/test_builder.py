@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +62,26 @@ def test_fused_group_trains_like_separate_units() -> None:
         net = build_network(ops, unit[0], MICRO, unit[1])
         assert record.params_m == count_params(net)
         assert record.flops_m == count_flops(net, (1, 8, 8))
+
+
+def test_cpu_costs_count_cpu_time_not_a_loaded_machine_s_wall_time(monkeypatch) -> None:
+    """A cell trained while the machine is busy must not look more expensive: on a CPU the
+    epoch costs are the process's CPU seconds (here the wall clock runs 0.3 s idle per
+    epoch, as if other jobs held the cores)."""
+    import tabular_bench.builder.train as train
+
+    real_epoch = train._train_epoch
+
+    def busy_machine_epoch(*args, **kwargs):
+        time.sleep(0.3)
+        return real_epoch(*args, **kwargs)
+
+    monkeypatch.setattr(train, "_train_epoch", busy_machine_epoch)
+    ops = [NB201.op_names[i] for i in NB201.code(int(CELLS[0]))]
+    (record,) = train_group("c", ops, [(synthetic_task("a"), 1)], MICRO, CPU)
+    assert record.clock == "process_cpu"
+    assert record.wall_s >= 0.3 * MICRO.epochs
+    assert max(record.epoch_time_s) < 0.25 and 0 < record.cpu_s < record.wall_s
 
 
 def test_group_refuses_tasks_of_different_sizes() -> None:

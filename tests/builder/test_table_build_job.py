@@ -72,10 +72,10 @@ def test_job_builds_prefixed_tasks_and_merges(real_data: Path, tmp_path: Path) -
 
 def _units(tau_sign: int) -> pd.DataFrame:
     keys = np.arange(6)
-    rows = [{"key": k, "task": "omniglot.Greek", "seed": 1, "test_acc": float(k), "wall_s": 2.0}
-            for k in keys]
+    rows = [{"key": k, "task": "omniglot.Greek", "seed": 1, "test_acc": float(k), "wall_s": 2.0,
+             "cpu_s": 1.0} for k in keys]
     rows += [{"key": k, "task": "omniglot.Greek", "seed": 2, "test_acc": float(tau_sign * k),
-              "wall_s": 4.0} for k in keys[:4]]
+              "wall_s": 4.0, "cpu_s": 1.5} for k in keys[:4]]
     return pd.DataFrame(rows)
 
 
@@ -95,6 +95,7 @@ def test_quality_rows_seed_tau_and_reference_tau() -> None:
     assert (row.distribution, row.cells, row.seeds, row.seed_pairs) == ("omniglot", 6, 2, 4)
     assert row.tau_vs_nb201_cifar10 == pytest.approx(-1.0)
     assert row.unit_seconds == pytest.approx((6 * 2.0 + 4 * 4.0) / 10)  # mean over units
+    assert row.unit_cpu_seconds == pytest.approx((6 * 1.0 + 4 * 1.5) / 10)
     assert np.isnan(quality(_units(1)).iloc[0].tau_vs_nb201_cifar10)
 
 
