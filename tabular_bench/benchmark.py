@@ -113,7 +113,8 @@ class Benchmark(ABC):
         return self._query(keys, task, fidelity, metric, rng)
 
     def cost(self, keys: np.ndarray | int, *, task: str, fidelity: int) -> np.ndarray:
-        """Simulated wall-clock seconds of evaluating each cell at ``fidelity``."""
+        """Simulated cost of evaluating each cell at ``fidelity``, in :meth:`cost_unit`
+        (seconds of the source's training, or 1 a query where it records no time)."""
         return self._cost(self._check(keys, task, fidelity), task, fidelity)
 
     def cost_unit(self, task: str) -> str:

@@ -92,8 +92,10 @@ def metric_of(settings: dict[tuple[str, str], dict], protocol: str, dataset: str
     return metric_spec("test_acc")
 
 
-def budget_words(setting: dict[str, Any] | None, budget: float) -> str:
-    """A budget with its unit: settings written before costs carried units are seconds."""
+def budget_words(setting: dict[str, Any] | None) -> str:
+    """A setting's budget with its unit: settings written before costs carried units are
+    seconds."""
+    budget = (setting or {}).get("budget_s", float("nan"))
     if (setting or {}).get("cost_unit", "simulated_s") == "queries":
         return f"{budget:,.0f} queries"
     return f"{budget:,.0f} s"
@@ -156,11 +158,7 @@ def markdown_table(
         cols = [c for c in columns if c.protocol == protocol]
         pub = published.get(protocol, {})
         budgets = ", ".join(
-            f"{c.dataset} "
-            + budget_words(
-                settings.get((protocol, c.dataset)),
-                settings.get((protocol, c.dataset), {}).get("budget_s", float("nan")),
-            )
+            f"{c.dataset} {budget_words(settings.get((protocol, c.dataset)))}"
             for c in cols
             if c.value == "test_acc"
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from numbers import Integral
@@ -83,9 +84,10 @@ class Protocol:
         if bad:
             raise ValueError(f"invalid protocol settings {bad}: {self}")
 
-    @property
+    @functools.cached_property
     def cell_space(self) -> CellSearchSpace:
-        """The space of :attr:`space` (validated at construction)."""
+        """The space of :attr:`space` (validated at construction; looked up once, as every
+        unit of a build asks for it)."""
         return space_of_record({"space": self.space})
 
     def to_dict(self) -> dict:
